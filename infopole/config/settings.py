@@ -1,0 +1,71 @@
+"""Process settings: where things are and the secrets, from the environment and ``.env``.
+
+Everything about the *municipality* (sources, departments, SLA) is in its YAML file;
+everything about *this installation* is here. Secrets are ``SecretStr``: they never
+appear in ``repr``, logs or error messages.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IndexBackend(StrEnum):
+    EMBEDDED = "embedded"
+    ELASTICSEARCH = "elasticsearch"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INFOPOLE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("var"), description="Рабочий каталог: база, индекс, отчёты")
+    municipality_file: Path | None = Field(default=None, description="YAML-файл муниципалитета")
+    database_url: str = Field(default="", description="SQLAlchemy URL; пусто — SQLite в data_dir")
+
+    index_backend: IndexBackend = IndexBackend.EMBEDDED
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    elasticsearch_index_prefix: str = "infopole"
+
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8080
+    dashboard_public_url: str = ""  # links in alerts and reports
+
+    shared_data_dir: Path = Field(
+        default=Path("../shared/data"), description="Открытые датасеты для обучения и оценки"
+    )
+
+    # platform endpoints: production defaults; tests and the demo point them at local fakes
+    vk_api_url: str = "https://api.vk.ru"
+    vk_api_version: str = "5.199"
+    vk_requests_per_second: float = 3.0
+    ok_api_url: str = "https://api.ok.ru"
+    telegram_preview_url: str = "https://t.me"
+
+    # secrets
+    vk_token: SecretStr | None = None
+    ok_application_key: SecretStr | None = None
+    ok_access_token: SecretStr | None = None
+    ok_session_secret: SecretStr | None = None
+    telegram_api_id: int | None = None
+    telegram_api_hash: SecretStr | None = None
+    telegram_session: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    author_salt: SecretStr = Field(
+        default=SecretStr("infopole-demo-salt"),
+        description="Соль псевдонимизации авторов; задайте свою в каждой установке",
+    )
+    session_secret: SecretStr = SecretStr("infopole-demo-session-secret")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'infopole.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
