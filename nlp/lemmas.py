@@ -1,0 +1,45 @@
+"""Russian lemmas for search: the same function for documents and queries.
+
+The Elasticsearch build we run has no ``russian`` analyzer, and SQLite FTS5 has none
+either, so both backends index and query lemmas computed here with pymorphy2 (through
+natasha's ``MorphVocab``). The most probable parse is used; ambiguity is rare enough in
+search to accept.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import cache, lru_cache
+
+TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+(?:-[0-9A-Za-zА-Яа-яЁё]+)*")
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens with «ё» folded to «е»."""
+    return [token.lower().replace("ё", "е") for token in TOKEN.findall(text)]
+
+
+@cache
+def _morph():  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pymorphy2 imports the deprecated pkg_resources
+        from natasha import MorphVocab
+
+        return MorphVocab()
+
+
+@lru_cache(maxsize=200_000)
+def lemma(token: str) -> str:
+    if not CYRILLIC.search(token):
+        return token
+    return str(_morph().parse(token)[0].normal_form).replace("ё", "е")
+
+
+def lemmatize(text: str) -> list[str]:
+    return [lemma(token) for token in tokens(text)]
+
+
+def lemma_text(text: str) -> str:
+    return " ".join(lemmatize(text))
