@@ -141,6 +141,13 @@ class Municipality(_Model):
     recipients: list[Recipient] = []
     officials: list[str] = []  # surnames or full names of officials to recognise in posts
 
+    @field_validator("oktmo", mode="before")
+    @classmethod
+    def _oktmo_is_text(cls, value: Any) -> Any:
+        if isinstance(value, int):  # an unquoted code: YAML made it a number and lost any leading zero
+            raise ValueError(f"ОКТМО пишите в кавычках, например '{value:08d}': это код, а не число")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, name: str) -> str:

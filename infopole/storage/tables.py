@@ -1,0 +1,244 @@
+"""The relational schema. Alembic migrations in ``migrations/`` are generated from and checked
+against this metadata (a test fails if they drift apart)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+class SourceState(Base):
+    """What a collector remembers about one source between runs: its cursor and its health."""
+
+    __tablename__ = "source_state"
+
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_item_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    error_count: Mapped[int] = mapped_column(default=0)
+    items_total: Mapped[int] = mapped_column(default=0)
+
+
+class RawPayloadRow(Base):
+    __tablename__ = "raw_payloads"
+    __table_args__ = (UniqueConstraint("item_key", "payload_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(80), index=True)
+    item_key: Mapped[str] = mapped_column(String(200), index=True)
+    payload_hash: Mapped[str] = mapped_column(String(32))
+    fetched_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
+class PostRow(Base):
+    """The current state of a post; every text change is also kept in ``post_revisions``."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "owner_id", "post_id"),
+        Index("ix_posts_published_at", "published_at"),
+    )
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(String(80))
+    post_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(80), index=True)
+    url: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[str] = mapped_column(String(80), default="")
+    author_is_community: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    reply_to_key: Mapped[str | None] = mapped_column(String(200))
+    copy_of_key: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    likes: Mapped[int] = mapped_column(default=0)
+    reposts: Mapped[int] = mapped_column(default=0)
+    views: Mapped[int] = mapped_column(default=0)
+    comments: Mapped[int] = mapped_column(default=0)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(default=1)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class PostRevisionRow(Base):
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_key", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    post_key: Mapped[str] = mapped_column(ForeignKey("posts.key", ondelete="CASCADE"), index=True)
+    revision: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    edited_at: Mapped[datetime | None]
+    seen_at: Mapped[datetime]
+
+
+class AnalysisRow(Base):
+    """The latest analysis of a post's latest revision; ``indexed`` is cleared when either changes,
+    so a post that failed to reach the index is retried on the next run."""
+
+    __tablename__ = "analyses"
+
+    post_key: Mapped[str] = mapped_column(ForeignKey("posts.key", ondelete="CASCADE"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    model_id: Mapped[str] = mapped_column(String(120))
+    analysed_at: Mapped[datetime]
+    block: Mapped[str | None] = mapped_column(String(80), index=True)
+    sentiment: Mapped[str] = mapped_column(String(16))
+    is_incident: Mapped[bool] = mapped_column(Boolean, index=True)
+    incident_score: Mapped[float] = mapped_column(Float)
+    risk_score: Mapped[float] = mapped_column(Float)
+    settlement: Mapped[str | None] = mapped_column(String(120))
+    result: Mapped[dict[str, Any]]
+    indexed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    block: Mapped[str | None] = mapped_column(String(80), index=True)
+    settlement: Mapped[str | None] = mapped_column(String(120))
+    department_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    priority: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime]
+    first_answer_due: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
+
+
+class IncidentPostRow(Base):
+    __tablename__ = "incident_posts"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    post_key: Mapped[str] = mapped_column(ForeignKey("posts.key"), primary_key=True, unique=True)
+    added_at: Mapped[datetime]
+
+
+class IncidentUpdateRow(Base):
+    __tablename__ = "incident_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: one alert per cause
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    department_id: Mapped[str | None] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    """Who viewed or changed what (152-ФЗ): append-only."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    client: Mapped[str] = mapped_column(String(80), default="")
