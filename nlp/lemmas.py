@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from functools import cache, lru_cache
+from typing import Any
 
 TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+(?:-[0-9A-Za-zА-Яа-яЁё]+)*")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -22,7 +23,7 @@ def tokens(text: str) -> list[str]:
 
 
 @cache
-def _morph():  # type: ignore[no-untyped-def]
+def _morph() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pymorphy2 imports the deprecated pkg_resources
         from natasha import MorphVocab
