@@ -35,7 +35,9 @@ def store(db_url: str) -> Iterator[PostStore]:
     database.close()
 
 
-def make_post(post_id: str = "1", text: str = "Нет горячей воды на ул. Ленина, 5 😡", **changes: object) -> Post:
+def make_post(
+    post_id: str = "1", text: str = "Нет горячей воды на ул. Ленина, 5 😡", **changes: object
+) -> Post:
     post = Post(
         platform=Platform.VK,
         owner_id="-100003",
