@@ -1,0 +1,1 @@
+"""Local servers that speak the platforms' real wire formats, for tests and the offline demo."""

@@ -1,0 +1,6 @@
+"""VK (ВКонтакте): a polite client over ``vk_api``, wire → ``Post`` conversion, and the collectors."""
+
+from crawlers.vk.client import RateLimiter, VkClient
+from crawlers.vk.wall import VkWallCollector, WallCrawlConfig
+
+__all__ = ["RateLimiter", "VkClient", "VkWallCollector", "WallCrawlConfig"]
