@@ -1,0 +1,460 @@
+"""The embedded backend: one SQLite file with an FTS5 table, for a small municipality and the demo.
+
+Why SQLite FTS5: it ships with Python (no server to run in a district administration),
+it is transactional, and in WAL mode one writer process (the indexing flow) and any
+number of readers (dashboard, alerts) work on the same file at once. FTS5 has no Russian
+stemmer, which is fine: like Elasticsearch we index the lemmas from ``nlp.lemmas`` (column
+``lemmas``) and, for phrases, the exact lower-cased words (column ``words``). Both columns
+are produced by Python and only split on spaces by FTS5 (``unicode61`` with diacritics
+kept, so «й» stays «й», and «-» as a token character, so «кто-то» is one token as in
+``nlp.lemmas``).
+
+Layout: ``docs`` holds one row per post (typed columns for filters and sorts, the full
+``IndexDocument`` as JSON for hits); ``doc_values`` holds every keyword value
+(blocks, entities, settlement…) as ``(doc, field, value, norm)`` rows, so multi-valued
+filters and facets are plain indexed SQL; ``fts`` is an external-content FTS5 index over
+``docs`` kept in sync by triggers. The query AST is translated into a parameterised
+``WHERE``: user text only ever travels as bound parameters (FTS5 strings are quoted and
+their quotes doubled), column names come from fixed whitelists.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from index.base import (
+    Aggregations,
+    Bucket,
+    Cursor,
+    FailedDocument,
+    HeatCell,
+    Hit,
+    IndexReport,
+    SearchPage,
+    SearchRequest,
+    Sort,
+    highlight,
+)
+from index.document import IndexDocument, norm
+from index.query import (
+    And,
+    Compare,
+    DateRange,
+    Flag,
+    MatchAll,
+    Not,
+    Or,
+    Phrase,
+    Query,
+    Term,
+    Word,
+    parse_query,
+    walk_positive,
+)
+
+SCHEMA_VERSION = 1
+KEYWORD_FIELDS = (
+    "blocks",
+    "block",
+    "sentiment",
+    "platform",
+    "source_id",
+    "settlement",
+    "street",
+    "kind",
+    "author_id",
+    "entities",
+    "story_id",
+    "department",
+)
+NUMERIC_COLUMNS = {
+    "risk_score",
+    "reach",
+    "toxicity",
+    "incident_score",
+    "likes",
+    "views",
+    "reposts",
+    "comments",
+}
+FLAG_COLUMNS = {"is_incident"}
+COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "="}
+BATCH = 1000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    published_us INTEGER NOT NULL,
+    local_day TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    is_incident INTEGER NOT NULL,
+    incident_score REAL NOT NULL,
+    risk_score REAL NOT NULL,
+    toxicity REAL NOT NULL,
+    reach INTEGER NOT NULL,
+    likes INTEGER NOT NULL,
+    views INTEGER NOT NULL,
+    reposts INTEGER NOT NULL,
+    comments INTEGER NOT NULL,
+    is_deleted INTEGER NOT NULL DEFAULT 0,
+    lemmas TEXT NOT NULL,
+    words TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_time ON docs (published_us, id);
+CREATE INDEX IF NOT EXISTS docs_risk ON docs (risk_score, published_us, id);
+CREATE INDEX IF NOT EXISTS docs_reach ON docs (reach, published_us, id);
+CREATE TABLE IF NOT EXISTS doc_values (
+    doc INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    norm TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS doc_values_filter ON doc_values (field, norm, doc);
+CREATE INDEX IF NOT EXISTS doc_values_doc ON doc_values (doc, field, value);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
+    lemmas, words, content='docs', content_rowid='rowid',
+    tokenize="unicode61 remove_diacritics 0 tokenchars '-'"
+);
+CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
+    INSERT INTO fts (rowid, lemmas, words) VALUES (new.rowid, new.lemmas, new.words);
+END;
+CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs BEGIN
+    INSERT INTO fts (fts, rowid, lemmas, words) VALUES ('delete', old.rowid, old.lemmas, old.words);
+END;
+CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE OF lemmas, words ON docs BEGIN
+    INSERT INTO fts (fts, rowid, lemmas, words) VALUES ('delete', old.rowid, old.lemmas, old.words);
+    INSERT INTO fts (rowid, lemmas, words) VALUES (new.rowid, new.lemmas, new.words);
+END;
+"""
+
+UPSERT = """
+INSERT INTO docs (id, published_us, local_day, sentiment, is_incident, incident_score, risk_score,
+                  toxicity, reach, likes, views, reposts, comments, is_deleted, lemmas, words, doc)
+VALUES (:id, :published_us, :local_day, :sentiment, :is_incident, :incident_score, :risk_score,
+        :toxicity, :reach, :likes, :views, :reposts, :comments, :is_deleted, :lemmas, :words, :doc)
+ON CONFLICT (id) DO UPDATE SET
+    published_us = excluded.published_us, local_day = excluded.local_day,
+    sentiment = excluded.sentiment, is_incident = excluded.is_incident,
+    incident_score = excluded.incident_score, risk_score = excluded.risk_score,
+    toxicity = excluded.toxicity, reach = excluded.reach, likes = excluded.likes,
+    views = excluded.views, reposts = excluded.reposts, comments = excluded.comments,
+    is_deleted = excluded.is_deleted, lemmas = excluded.lemmas, words = excluded.words,
+    doc = excluded.doc
+RETURNING rowid
+"""
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------- AST → SQL
+
+
+def _fts_expression(query: Query) -> str | None:
+    """A text-only subtree as one FTS5 MATCH expression (one index lookup instead of many)."""
+    if isinstance(query, Word):
+        return f"lemmas : {_fts_string(query.lemma)}"
+    if isinstance(query, Phrase):
+        return f"words : {_fts_string(' '.join(query.words))}"
+    if isinstance(query, And | Or):
+        parts = [_fts_expression(child) for child in query.children]
+        if any(part is None for part in parts):
+            return None
+        joiner = " AND " if isinstance(query, And) else " OR "
+        return joiner.join(f"({part})" for part in parts)
+    return None
+
+
+def to_sql(query: Query) -> tuple[str, list[Any]]:
+    """Translate the AST into a ``WHERE`` fragment over ``docs d`` with bound parameters."""
+    fts = _fts_expression(query)
+    if fts is not None:
+        return "d.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?)", [fts]
+    if isinstance(query, MatchAll):
+        return "1", []
+    if isinstance(query, Term):
+        if query.field not in KEYWORD_FIELDS:
+            raise ValueError(f"unknown keyword field {query.field!r}")
+        return (
+            "d.rowid IN (SELECT doc FROM doc_values WHERE field = ? AND norm = ?)",
+            [query.field, query.value],
+        )
+    if isinstance(query, Flag):
+        if query.field not in FLAG_COLUMNS:
+            raise ValueError(f"unknown flag field {query.field!r}")
+        return f"d.{query.field} = ?", [int(query.value)]
+    if isinstance(query, Compare):
+        if query.field not in NUMERIC_COLUMNS:
+            raise ValueError(f"unknown numeric field {query.field!r}")
+        return f"d.{query.field} {COMPARISONS[query.op]} ?", [query.value]
+    if isinstance(query, DateRange):
+        parts, params = [], []
+        if query.start is not None:
+            parts.append("d.published_us >= ?")
+            params.append(_micros(query.start))
+        if query.end is not None:
+            parts.append("d.published_us < ?")
+            params.append(_micros(query.end))
+        return " AND ".join(parts) or "1", params
+    if isinstance(query, Not):
+        sql, params = to_sql(query.child)
+        return f"NOT ({sql})", params
+    if isinstance(query, And | Or):
+        pieces = [to_sql(child) for child in query.children]
+        joiner = " AND " if isinstance(query, And) else " OR "
+        return joiner.join(f"({sql})" for sql, _ in pieces), [p for _, params in pieces for p in params]
+    raise TypeError(f"not a query node: {query!r}")
+
+
+def _relevance_match(query: Query) -> str | None:
+    terms = list(walk_positive(query))
+    if not terms:
+        return None
+    return " OR ".join(f"({_fts_expression(term)})" for term in terms)
+
+
+# ---------------------------------------------------------------- the index
+
+
+class EmbeddedIndex:
+    """``SearchIndex`` on one SQLite file. Open one instance per process; it is not thread-safe."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        tz: ZoneInfo | str = "Europe/Moscow",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+        self.clock = clock
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.executescript(SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('timezone', ?)",
+            (str(SCHEMA_VERSION), self.tz.key),
+        )
+        stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if stored["timezone"] != self.tz.key:
+            # local days are stored at upsert time, so a different zone would mix two calendars
+            raise ValueError(f"index {self.path} was built for {stored['timezone']}, not {self.tz.key}")
+
+    # writing -----------------------------------------------------------
+
+    def _row(self, document: IndexDocument) -> dict[str, Any]:
+        return {
+            "id": document.id,
+            "published_us": _micros(document.published_at),
+            "local_day": document.published_at.astimezone(self.tz).date().isoformat(),
+            "sentiment": document.sentiment,
+            "is_incident": int(document.is_incident),
+            "incident_score": document.incident_score,
+            "risk_score": document.risk_score,
+            "toxicity": document.toxicity,
+            "reach": document.reach,
+            "likes": document.likes,
+            "views": document.views,
+            "reposts": document.reposts,
+            "comments": document.comments,
+            "is_deleted": int(document.is_deleted),
+            "lemmas": document.lemmas,
+            "words": document.words,
+            "doc": json.dumps(document.to_json(), ensure_ascii=False),
+        }
+
+    @staticmethod
+    def _values(document: IndexDocument) -> Iterator[tuple[str, str]]:
+        for field in KEYWORD_FIELDS:
+            value = getattr(document, field)
+            for item in value if isinstance(value, tuple) else (value,):
+                if item:
+                    yield field, str(item)
+
+    def upsert(self, documents: Iterable[IndexDocument]) -> IndexReport:
+        """Insert or replace by id, in transactions of ``BATCH``; a bad document fails alone."""
+        ok, failed = 0, []
+        iterator = iter(documents)
+        while batch := list(islice(iterator, BATCH)):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for document in batch:
+                    try:
+                        row = self._row(document)
+                        self._db.execute("SAVEPOINT one")
+                        try:
+                            (rowid,) = self._db.execute(UPSERT, row).fetchone()
+                            self._db.execute("DELETE FROM doc_values WHERE doc = ?", (rowid,))
+                            self._db.executemany(
+                                "INSERT INTO doc_values (doc, field, value, norm) VALUES (?, ?, ?, ?)",
+                                [(rowid, f, v, norm(v)) for f, v in self._values(document)],
+                            )
+                        except sqlite3.Error:
+                            self._db.execute("ROLLBACK TO one")
+                            raise
+                        finally:
+                            self._db.execute("RELEASE one")
+                        ok += 1
+                    except (sqlite3.Error, ValueError, TypeError, AttributeError) as error:
+                        reason = f"{type(error).__name__}: {error}"
+                        failed.append(FailedDocument(getattr(document, "id", "?"), reason))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return IndexReport(ok=ok, failed=tuple(failed))
+
+    def mark_deleted(self, ids: Iterable[str]) -> int:
+        marked = 0
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for id in ids:
+                cursor = self._db.execute(
+                    "UPDATE docs SET is_deleted = 1, doc = json_set(doc, '$.is_deleted', json('true'))"
+                    " WHERE id = ? AND is_deleted = 0",
+                    (id,),
+                )
+                marked += cursor.rowcount
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return marked
+
+    # reading -----------------------------------------------------------
+
+    def parse(self, query: Query | str) -> Query:
+        return parse_query(query, now=self.clock(), tz=self.tz) if isinstance(query, str) else query
+
+    def _where(self, query: Query) -> tuple[str, list[Any]]:
+        sql, params = to_sql(query)
+        return f"d.is_deleted = 0 AND ({sql})", params
+
+    def get(self, id: str) -> IndexDocument | None:
+        row = self._db.execute("SELECT doc FROM docs WHERE id = ?", (id,)).fetchone()
+        return IndexDocument.from_json(json.loads(row[0])) if row else None
+
+    def count(self, query: Query | str = "") -> int:
+        where, params = self._where(self.parse(query))
+        (total,) = self._db.execute(f"SELECT count(*) FROM docs d WHERE {where}", params).fetchone()
+        return int(total)
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        query = self.parse(request.query)
+        where, params = self._where(query)
+        total = self.count(query)
+        join, join_params, score = "", [], "0.0"
+        if request.sort is Sort.RELEVANCE and (match := _relevance_match(query)):
+            join = (
+                "LEFT JOIN (SELECT rowid AS r, -bm25(fts) AS s FROM fts WHERE fts MATCH ?) rel"
+                " ON rel.r = d.rowid"
+            )
+            join_params, score = [match], "coalesce(rel.s, 0.0)"
+        keys = {
+            Sort.TIME: ["d.published_us", "d.id"],
+            Sort.RELEVANCE: [score, "d.published_us", "d.id"],
+            Sort.RISK: ["d.risk_score", "d.published_us", "d.id"],
+            Sort.REACH: ["d.reach", "d.published_us", "d.id"],
+        }[request.sort]
+        after, after_params = "", []
+        if request.search_after is not None:
+            if len(request.search_after) != len(keys):
+                raise ValueError("search_after does not belong to this sort")
+            after = f" AND ({', '.join(keys)}) < ({', '.join('?' * len(keys))})"
+            after_params = list(request.search_after)
+        sql = (
+            f"SELECT d.doc, {', '.join(keys)} FROM docs d {join} WHERE {where}{after}"
+            f" ORDER BY {', '.join(key + ' DESC' for key in keys)} LIMIT ?"
+        )
+        rows = self._db.execute(sql, [*join_params, *params, *after_params, request.size]).fetchall()
+        hits = []
+        for doc_json, *sort_values in rows:
+            document = IndexDocument.from_json(json.loads(doc_json))
+            hits.append(
+                Hit(
+                    document=document,
+                    sort=tuple(sort_values),
+                    score=float(sort_values[0]) if request.sort is Sort.RELEVANCE else None,
+                    snippets=highlight(document, query) if request.highlight else (),
+                )
+            )
+        return SearchPage(hits=tuple(hits), total=total)
+
+    def aggregate(self, query: Query | str = "", *, size: int = 10) -> Aggregations:
+        where, params = self._where(self.parse(query))
+        matching = f"m AS (SELECT d.rowid AS rowid, d.sentiment, d.local_day FROM docs d WHERE {where})"
+
+        def terms(field: str) -> tuple[Bucket, ...]:
+            rows = self._db.execute(
+                f"WITH {matching} SELECT v.value, count(*) AS c FROM doc_values v JOIN m ON m.rowid = v.doc"
+                " WHERE v.field = ? GROUP BY v.value ORDER BY c DESC, v.value ASC LIMIT ?",
+                [*params, field, size],
+            ).fetchall()
+            return tuple(Bucket(value, count) for value, count in rows)
+
+        def heat(column_field: str) -> tuple[HeatCell, ...]:
+            rows = self._db.execute(
+                f"WITH {matching} SELECT b.value, c.value, count(*), sum(m.sentiment = 'negative') FROM m"
+                " JOIN doc_values b ON b.doc = m.rowid AND b.field = 'blocks'"
+                " JOIN doc_values c ON c.doc = m.rowid AND c.field = ?"
+                " GROUP BY b.value, c.value ORDER BY b.value, c.value",
+                [*params, column_field],
+            ).fetchall()
+            return tuple(HeatCell(row, column, count, negative) for row, column, count, negative in rows)
+
+        days = self._db.execute(
+            f"WITH {matching} SELECT local_day, count(*) FROM m GROUP BY local_day ORDER BY local_day", params
+        ).fetchall()
+        (total,) = self._db.execute(f"WITH {matching} SELECT count(*) FROM m", params).fetchone()
+        return Aggregations(
+            total=int(total),
+            blocks=terms("blocks"),
+            settlements=terms("settlement"),
+            sources=terms("source_id"),
+            platforms=terms("platform"),
+            sentiments=terms("sentiment"),
+            entities=terms("entities"),
+            days=fill_days(dict(days)),
+            heat_settlement=heat("settlement"),
+            heat_department=heat("department"),
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def fill_days(counts: dict[str, int]) -> tuple[Bucket, ...]:
+    """Every day from the first to the last with documents, zeros included, as a chart needs."""
+    if not counts:
+        return ()
+    day, last = date.fromisoformat(min(counts)), date.fromisoformat(max(counts))
+    result = []
+    while day <= last:
+        result.append(Bucket(day.isoformat(), counts.get(day.isoformat(), 0)))
+        day += timedelta(days=1)
+    return tuple(result)
+
+
+def cursor_json(cursor: Cursor) -> str:
+    """A cursor as text for a URL or a saved page (both backends' cursors are JSON scalars)."""
+    return json.dumps(list(cursor), ensure_ascii=False)
