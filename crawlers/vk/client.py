@@ -30,7 +30,8 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from crawlers.base import AuthError, BadRequest, RateLimited, SourceUnavailable, TransientError
@@ -204,7 +205,10 @@ class VkClient:
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+            # exponential from backoff_initial, plus up to one backoff_initial of jitter so that
+            # workers sharing a token do not retry in lockstep
+            wait=wait_exponential(multiplier=self.backoff_initial, max=self.backoff_max)
+            + wait_random(0, self.backoff_initial),
             before_sleep=self._log_retry,
             reraise=True,
         )

@@ -175,7 +175,8 @@ class VkWallCollector:
                     bool(item.get("is_pinned")),
                 )
                 if pinned:
-                    if scan["pinned_done"]:
+                    # on top whatever its age: never stops the scan, re-yielded only while in the window
+                    if scan["pinned_done"] or (date < window_start and post_id <= stop_at):
                         continue
                     scan["pinned_done"] = True
                 else:
