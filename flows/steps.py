@@ -1,0 +1,170 @@
+"""The pipeline's steps as plain functions: crawl → analyse → index → cases.
+
+Each step reads what is pending from the database and marks what it finished, so any
+step can be re-run or resumed after a crash without losing or duplicating work. The
+Prefect flows in ``flows.pipeline`` and the CLI both call these; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from crawlers.base import Collector, CollectorError
+from index.base import SearchIndex
+from index.document import build_document
+from infopole.config.municipality import Municipality
+from infopole.domain.analysis import Analysis
+from infopole.domain.post import Post
+from infopole.domain.source import Source, SourceKind
+from infopole.storage.incidents import CaseReport, IncidentStore
+from infopole.storage.posts import PostStore, SaveReport
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str, int], None]  # (what, how many done in this step) — for progress bars
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _quiet(_what: str, _done: int) -> None:
+    return None
+
+
+class Analyzer(Protocol):
+    def map(self, posts: list[Post]) -> list[Analysis]: ...
+
+
+@dataclass
+class CrawlReport:
+    saved: SaveReport = field(default_factory=SaveReport)
+    sources_ok: list[str] = field(default_factory=list)
+    sources_failed: dict[str, str] = field(default_factory=dict)
+    sources_skipped: dict[str, str] = field(default_factory=dict)
+
+
+def crawl(
+    municipality: Municipality,
+    store: PostStore,
+    collectors: Mapping[SourceKind, Collector],
+    *,
+    only: set[str] | None = None,
+    clock: Clock = utc_now,
+    progress: Progress = _quiet,
+) -> CrawlReport:
+    """Collect every enabled source, saving each batch with its cursor; one failing source
+    is recorded and the others go on."""
+    report = CrawlReport()
+    for source in municipality.sources:
+        if not source.enabled or (only is not None and source.id not in only):
+            continue
+        collector = collectors.get(source.kind)
+        if collector is None:
+            report.sources_skipped[source.id] = f"нет настроенного сборщика для {source.kind.value}"
+            continue
+        try:
+            crawl_source(source, collector, store, report.saved, clock=clock, progress=progress)
+        except CollectorError as error:
+            log.warning("source %s failed: %s", source.id, error)
+            store.record_failure(source.id, clock(), f"{type(error).__name__}: {error}")
+            report.sources_failed[source.id] = str(error)
+        else:
+            report.sources_ok.append(source.id)
+    return report
+
+
+def crawl_source(
+    source: Source,
+    collector: Collector,
+    store: PostStore,
+    total: SaveReport,
+    *,
+    clock: Clock = utc_now,
+    progress: Progress = _quiet,
+) -> None:
+    cursor = store.cursor(source.id)
+    for batch in collector.collect(source, cursor):
+        saved = store.save_batch(batch.posts, batch.raw, clock(), source_id=source.id, cursor=batch.cursor)
+        total.add(saved)
+        progress(source.id, len(batch.posts))
+
+
+def analyse(
+    store: PostStore,
+    analyzer: Analyzer,
+    *,
+    batch_size: int = 256,
+    clock: Clock = utc_now,
+    progress: Progress = _quiet,
+) -> int:
+    done = 0
+    while posts := store.posts_to_analyse(limit=batch_size):
+        analyses = analyzer.map(posts)
+        store.save_analyses(zip(posts, analyses, strict=True), clock())
+        done += len(posts)
+        progress("analyse", len(posts))
+    return done
+
+
+@dataclass
+class IndexRun:
+    indexed: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def index(
+    store: PostStore,
+    search_index: SearchIndex,
+    municipality: Municipality,
+    *,
+    batch_size: int = 500,
+    progress: Progress = _quiet,
+) -> IndexRun:
+    """Send analysed posts to the index; a document that fails stays pending for the next run."""
+    run = IndexRun()
+    departments = _department_of_block(municipality)
+    tried: set[str] = set()
+    while pairs := [p for p in store.to_index(limit=batch_size + len(tried)) if p[0].key not in tried]:
+        pairs = pairs[:batch_size]
+        documents = [build_document(post, a, department=departments.get(a.block or "")) for post, a in pairs]
+        report = search_index.upsert(documents)
+        failed = {item.id: item.reason for item in report.failed}
+        store.mark_indexed(post.key for post, _ in pairs if post.key not in failed)
+        deleted = [post.key for post, _ in pairs if post.is_deleted and post.key not in failed]
+        if deleted:
+            search_index.mark_deleted(deleted)
+        run.indexed += len(pairs) - len(failed)
+        run.failed.update(failed)
+        tried.update(failed)
+        progress("index", len(pairs))
+    return run
+
+
+def _department_of_block(municipality: Municipality) -> dict[str, str]:
+    """The heat map's block × department axis: the district-wide owner of each block."""
+    owners: dict[str, str] = {}
+    for department in municipality.departments:
+        if department.settlements:
+            continue
+        for block in department.blocks:
+            owners.setdefault(block, department.name)
+    return owners
+
+
+def open_cases(
+    store: PostStore,
+    incidents: IncidentStore,
+    municipality: Municipality,
+    *,
+    clock: Clock = utc_now,
+    limit: int = 5000,
+) -> CaseReport:
+    pairs = [pair for pair in store.analysed(limit=limit) if pair[1].is_incident and not pair[0].is_deleted]
+    pairs.sort(key=lambda pair: (pair[0].published_at, pair[0].key))  # posts before their comments
+    return incidents.take_incidents(pairs, municipality, clock())

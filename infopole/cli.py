@@ -1,0 +1,455 @@
+"""``infopole`` — the command line of the МЦУ administrator.
+
+Every command and option is described in Russian first and English second, in words a
+municipal administrator uses. Bad input ends with a clear message and exit code ≠ 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from infopole.config.municipality import ConfigError, load_municipality, parse_municipality
+from infopole.config.settings import Settings
+from infopole.runtime import Runtime, quiet_third_parties
+
+console = Console(stderr=True)
+app = typer.Typer(
+    name="infopole",
+    help=(
+        "Инфополе: мониторинг информационного поля муниципалитета для МЦУ — сбор публикаций "
+        "ВКонтакте, Одноклассников и Telegram, анализ, поиск, инциденты и отчёты.\n\n"
+        "Infopole: monitoring of a municipality's information field for its control centre (МЦУ)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+MunicipalityOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--municipality",
+        "-m",
+        help="Файл муниципалитета (YAML) / the municipality file. По умолчанию INFOPOLE_MUNICIPALITY_FILE.",
+        envvar="INFOPOLE_MUNICIPALITY_FILE",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Рабочий каталог (база, индекс) / working directory. По умолчанию ./var."
+    ),
+]
+
+
+def _settings(municipality: Path | None, data_dir: Path | None) -> Settings:
+    overrides: dict[str, Any] = {}
+    if municipality is not None:
+        overrides["municipality_file"] = municipality
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return Settings(**overrides)
+
+
+@contextmanager
+def _runtime(municipality: Path | None, data_dir: Path | None) -> Iterator[Runtime]:
+    quiet_third_parties()
+    runtime = Runtime(_settings(municipality, data_dir))
+    try:
+        try:
+            runtime.municipality  # noqa: B018 - validate the file before any work
+        except ConfigError as error:
+            _config_failed(error)
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _config_failed(error: ConfigError) -> None:
+    console.print("[red]Файл муниципалитета содержит ошибки / the municipality file has errors:[/red]")
+    for problem in error.problems:
+        console.print(f"  {problem}", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+def example_files() -> dict[str, Path]:
+    folder = resources.files("infopole.municipalities")
+    return {Path(item.name).stem: Path(str(item)) for item in folder.iterdir() if item.name.endswith(".yaml")}
+
+
+@app.command()
+def examples() -> None:
+    """Показать примеры файлов муниципалитетов / list the bundled example municipality files."""
+    for name, path in sorted(example_files().items()):
+        municipality = load_municipality(path)
+        typer.echo(f"{name:18} {municipality.name} ({municipality.region})  {path}")
+
+
+@app.command()
+def check(municipality: MunicipalityOption = None) -> None:
+    """Проверить файл муниципалитета / validate a municipality file (exit code 2 on errors)."""
+    if municipality is None:
+        console.print("Укажите файл: infopole check -m FILE / give a file with -m")
+        raise typer.Exit(2)
+    try:
+        loaded = load_municipality(municipality)
+    except ConfigError as error:
+        _config_failed(error)
+        return
+    typer.echo(
+        f"OK: {loaded.name} — поселений {len(loaded.settlements)}, отделов {len(loaded.departments)}, "
+        f"источников {len(loaded.sources)}, госпабликов {len(loaded.official_pages)}"
+    )
+
+
+@app.command()
+def init(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Куда записать файл / where to write")
+    ] = Path("municipality.yaml"),
+    example: Annotated[
+        str | None, typer.Option(help="Взять за основу пример (kingisepp, sorsk, …) / start from an example")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Полное название муниципалитета / full name")] = None,
+    short_name: Annotated[str | None, typer.Option(help="Краткое название / short name")] = None,
+    region: Annotated[str | None, typer.Option(help="Субъект РФ / region")] = None,
+    oktmo: Annotated[str | None, typer.Option(help="Код ОКТМО (8 или 11 цифр) / OKTMO code")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="Часовой пояс, напр. Europe/Moscow / time zone")
+    ] = None,
+    settlement: Annotated[
+        list[str] | None, typer.Option(help="Населённый пункт (можно несколько) / a settlement, repeatable")
+    ] = None,
+    lat: Annotated[float | None, typer.Option(help="Широта центра / centre latitude")] = None,
+    lon: Annotated[float | None, typer.Option(help="Долгота центра / centre longitude")] = None,
+    force: Annotated[bool, typer.Option(help="Перезаписать существующий файл / overwrite")] = False,
+) -> None:
+    """Создать файл муниципалитета: из примера или по вопросам / write a new municipality file.
+
+    Without --example, missing values are asked for interactively. The file is validated
+    before it is written: nothing is written if it is invalid.
+    """
+    from infopole.config.template import render_new_municipality
+
+    if output.exists() and not force:
+        console.print(f"Файл {output} уже существует; добавьте --force / {output} exists, use --force")
+        raise typer.Exit(2)
+    if example is not None:
+        files = example_files()
+        if example not in files:
+            console.print(f"Нет примера «{example}». Есть: {', '.join(sorted(files))}")
+            raise typer.Exit(2)
+        text = files[example].read_text(encoding="utf-8")
+    else:
+        text = render_new_municipality(
+            name=name or typer.prompt("Название муниципалитета / name"),
+            short_name=short_name or typer.prompt("Краткое название / short name"),
+            region=region or typer.prompt("Субъект РФ / region"),
+            oktmo=oktmo or typer.prompt("ОКТМО / OKTMO"),
+            timezone=timezone or typer.prompt("Часовой пояс / time zone", default="Europe/Moscow"),
+            settlements=settlement
+            or [s.strip() for s in typer.prompt("Населённые пункты через запятую / settlements").split(",")],
+            lat=lat if lat is not None else float(typer.prompt("Широта центра / latitude")),
+            lon=lon if lon is not None else float(typer.prompt("Долгота центра / longitude")),
+        )
+    try:
+        parse_municipality(text, str(output))
+    except ConfigError as error:
+        _config_failed(error)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"Записан {output}. Проверьте отделы и источники, затем: infopole check -m {output}")
+
+
+@app.command()
+def migrate(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Создать или обновить схему базы данных / create or upgrade the database schema."""
+    runtime = Runtime(_settings(municipality, data_dir))
+    runtime.db  # noqa: B018 - opening the database applies the migrations
+    typer.echo(
+        f"База данных в актуальном состоянии / database is up to date: {runtime.settings.sqlalchemy_url}"
+    )
+    runtime.close()
+
+
+# --- the pipeline ------------------------------------------------------------------------
+
+
+@app.command()
+def crawl(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Только эти источники / only these source ids")
+    ] = None,
+) -> None:
+    """Собрать новые публикации и комментарии из источников / collect new posts and comments."""
+
+    with _runtime(municipality, data_dir) as runtime:
+        report = _crawl(runtime, set(source) if source else None)
+        _print_crawl(report)
+        if report.sources_failed:
+            raise typer.Exit(1)
+
+
+def _crawl(runtime: Runtime, only: set[str] | None = None) -> Any:
+    from flows import steps
+
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def advance(what: str, done: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(f"сбор {what}", total=None)
+            progress.advance(tasks[what], done)
+
+        return steps.crawl(
+            runtime.municipality, runtime.posts, runtime.collectors, only=only, progress=advance
+        )
+
+
+def _print_crawl(report: Any) -> None:
+    saved = report.saved
+    typer.echo(
+        f"Собрано: новых {saved.new}, изменённых {saved.edited}, удалённых {saved.deleted}, "
+        f"без изменений {saved.unchanged}; источников успешно {len(report.sources_ok)}"
+    )
+    for source_id, reason in report.sources_skipped.items():
+        typer.echo(f"  пропущен {source_id}: {reason}")
+    for source_id, reason in report.sources_failed.items():
+        typer.echo(f"  ОШИБКА {source_id}: {reason}")
+
+
+@app.command()
+def analyze(
+    input: Annotated[
+        str | None,
+        typer.Option("--input", "-i", help="JSONL-файл или «-» для stdin / JSON lines file or - for stdin"),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Куда писать результат, «-» — stdout / output file or -")
+    ] = "-",
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Проанализировать публикации: тема, тональность, инцидент, риск, места / analyse posts.
+
+    With --input, reads JSON lines with at least "id" and "text" and writes one JSON line per
+    input, in order; a malformed line gives an error object and the exit code is 1. Without
+    --input, analyses the collected posts in the database that are new or changed.
+    """
+    quiet_third_parties()
+    if input is not None:
+        from nlp.analyzer import Analyzer
+        from nlp.jsonl import analyze_stream
+
+        loaded = load_municipality(municipality) if municipality else None
+        analyzer = Analyzer.load(loaded)
+        source = sys.stdin if input == "-" else open(input, encoding="utf-8")  # noqa: SIM115
+        target = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            failed = analyze_stream(source, target, analyzer)
+        finally:
+            if source is not sys.stdin:
+                source.close()
+            if target is not sys.stdout:
+                target.close()
+        if failed:
+            console.print(f"Строк с ошибками / failed lines: {failed}")
+            raise typer.Exit(1)
+        return
+    with _runtime(municipality, data_dir) as runtime:
+        typer.echo(f"Проанализировано публикаций / analysed: {_analyse(runtime)}")
+
+
+def _analyse(runtime: Runtime) -> int:
+    from flows import steps
+
+    with _progress() as progress:
+        task = progress.add_task("анализ", total=None)
+        return steps.analyse(
+            runtime.posts, runtime.analyzer, progress=lambda _w, n: progress.advance(task, n)
+        )
+
+
+@app.command("index")
+def index_command(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Отправить проанализированные публикации в поисковый индекс / index analysed posts."""
+    from flows import steps
+
+    with _runtime(municipality, data_dir) as runtime:
+        run = steps.index(runtime.posts, runtime.index, runtime.municipality)
+        typer.echo(f"В индексе обновлено / indexed: {run.indexed}; ошибок / failed: {len(run.failed)}")
+        if run.failed:
+            raise typer.Exit(1)
+
+
+@app.command()
+def cases(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Завести инциденты по новым сообщениям о проблемах / open cases for new incident posts."""
+    from flows import steps
+
+    with _runtime(municipality, data_dir) as runtime:
+        report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
+        typer.echo(f"Новых инцидентов / opened: {report.opened}; присоединено / joined: {report.joined}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Запрос, напр. 'вода block:ЖКХ date:-7d' / query")],
+    limit: Annotated[int, typer.Option(help="Сколько показать / how many")] = 20,
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Поиск по информационному полю на языке запросов / search the information field."""
+    from index.base import SearchRequest
+    from index.query import QuerySyntaxError
+
+    with _runtime(municipality, data_dir) as runtime:
+        try:
+            page = runtime.index.search(SearchRequest(query=query, size=limit))
+        except QuerySyntaxError as error:
+            console.print(str(error), markup=False, highlight=False)
+            raise typer.Exit(2) from error
+        table = Table("время", "блок", "тон", "текст", title=f"Найдено: {page.total}")
+        for hit in page.hits:
+            doc = hit.document
+            text = hit.snippets[0].text if hit.snippets else doc.text[:160]
+            table.add_row(doc.published_at.strftime("%d.%m %H:%M"), doc.block or "—", doc.sentiment, text)
+        Console().print(table)
+
+
+@app.command()
+def pipeline(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Один полный цикл: сбор → анализ → индекс → инциденты / one full cycle of the pipeline."""
+    with _runtime(municipality, data_dir) as runtime:
+        _full_cycle(runtime)
+
+
+def _full_cycle(runtime: Runtime) -> None:
+    from flows import steps
+
+    _print_crawl(_crawl(runtime))
+    typer.echo(f"Проанализировано: {_analyse(runtime)}")
+    run = steps.index(runtime.posts, runtime.index, runtime.municipality)
+    typer.echo(f"Проиндексировано: {run.indexed} (ошибок {len(run.failed)})")
+    report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
+    typer.echo(f"Инцидентов заведено: {report.opened}, присоединено к существующим: {report.joined}")
+
+
+@app.command()
+def run(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    once: Annotated[bool, typer.Option(help="Один цикл и выход / one cycle, then exit")] = False,
+    interval: Annotated[int, typer.Option(help="Минут между циклами / minutes between cycles")] = 10,
+) -> None:
+    """Запустить конвейер по расписанию (Prefect) / run the pipeline on a schedule with Prefect."""
+    from flows.pipeline import cycle_flow, serve_cycle
+
+    with _runtime(municipality, data_dir) as runtime:
+        settings = runtime.settings
+    if once:
+        cycle_flow(str(settings.municipality_file), str(settings.data_dir))
+    else:
+        serve_cycle(str(settings.municipality_file), str(settings.data_dir), interval_minutes=interval)
+
+
+@app.command()
+def serve(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option(help="Адрес / host")] = None,
+    port: Annotated[int | None, typer.Option(help="Порт / port")] = None,
+) -> None:
+    """Открыть рабочий экран МЦУ в браузере / serve the МЦУ dashboard."""
+    with _runtime(municipality, data_dir) as runtime:
+        _serve(runtime, host, port)
+
+
+def _serve(runtime: Runtime, host: str | None, port: int | None) -> None:
+    import uvicorn
+    from dashboards.app import create_app
+
+    host = host or runtime.settings.dashboard_host
+    port = port or runtime.settings.dashboard_port
+    typer.echo(f"Рабочий экран МЦУ / dashboard: http://{host}:{port}/  (Ctrl+C — остановить)")
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def report(
+    kind: Annotated[str, typer.Argument(help="weekly — еженедельная справка / weekly note")] = "weekly",
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Файл Markdown / output file")] = None,
+) -> None:
+    """Сформировать аналитическую справку / write an analytic report (weekly note)."""
+    from infopole.reports.weekly import weekly_note
+
+    if kind != "weekly":
+        console.print("Пока доступна только еженедельная справка (weekly) / only 'weekly' is available")
+        raise typer.Exit(2)
+    with _runtime(municipality, data_dir) as runtime:
+        text = weekly_note(runtime, datetime.now(UTC))
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Справка записана / written: {output}")
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option(help="Каталог демо-данных (очищается) / demo data directory (wiped)")
+    ] = Path("var/demo"),
+    host: Annotated[str, typer.Option(help="Адрес / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Порт рабочего экрана / dashboard port")] = 8080,
+    serve_dashboard: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Открыть рабочий экран / serve the dashboard")
+    ] = True,
+) -> None:
+    """Демонстрация без интернета: локальный имитатор ВКонтакте (Кингисеппский район) → сбор →
+    анализ → индекс → инциденты → рабочий экран / an offline demo end to end."""
+    from infopole.demo import run_demo
+
+    quiet_third_parties()
+    logging.basicConfig(level=logging.WARNING)
+    run_demo(
+        data_dir, echo=typer.echo, serve=(lambda rt: _serve(rt, host, port)) if serve_dashboard else None
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

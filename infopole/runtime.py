@@ -1,0 +1,91 @@
+"""The objects one process needs, built once from ``Settings`` and the municipality file.
+
+Every I/O edge (database, index, analyzer, collectors) is created lazily, so a command
+that needs only the database never loads the NLP models.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from infopole.config.municipality import Municipality, load_municipality
+from infopole.config.settings import Settings
+from infopole.domain.source import SourceKind
+from infopole.storage.db import Database
+from infopole.storage.incidents import IncidentStore
+from infopole.storage.posts import PostStore
+
+if TYPE_CHECKING:
+    from crawlers.base import Collector
+    from index.base import SearchIndex
+    from nlp.analyzer import Analyzer
+
+
+def quiet_third_parties() -> None:
+    """Prefect and friends must never phone home from an МЦУ network."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class Runtime:
+    def __init__(self, settings: Settings, municipality: Municipality | None = None) -> None:
+        self.settings = settings
+        self._municipality = municipality
+
+    @cached_property
+    def municipality(self) -> Municipality:
+        if self._municipality is not None:
+            return self._municipality
+        if self.settings.municipality_file is None:
+            raise SystemExit(
+                "Не задан файл муниципалитета: укажите --municipality или INFOPOLE_MUNICIPALITY_FILE "
+                "/ no municipality file given"
+            )
+        return load_municipality(self.settings.municipality_file)
+
+    @cached_property
+    def db(self) -> Database:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return Database(self.settings.sqlalchemy_url)
+
+    @cached_property
+    def posts(self) -> PostStore:
+        return PostStore(self.db)
+
+    @cached_property
+    def incidents(self) -> IncidentStore:
+        return IncidentStore(self.db)
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        from index import open_index
+
+        return open_index(self.settings, self.municipality.slug)
+
+    @cached_property
+    def analyzer(self) -> Analyzer:
+        from nlp.analyzer import Analyzer
+
+        return Analyzer.load(self.municipality)
+
+    @cached_property
+    def collectors(self) -> dict[SourceKind, Collector]:
+        """Collectors for the source kinds this installation has credentials for."""
+        collectors: dict[SourceKind, Collector] = {}
+        if self.settings.vk_token is not None:
+            from crawlers.vk.client import VkClient
+            from crawlers.vk.wall import VkWallCollector
+
+            client = VkClient.from_settings(self.settings)  # one client, so one rate limiter per token
+            collectors[SourceKind.VK_WALL] = VkWallCollector.from_settings(self.settings, client=client)
+        return collectors
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        if "db" in self.__dict__:
+            self.db.close()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Устанавливает всё и прогоняет все проверки / installs everything and runs every check:
+# ruff (lint + format), mypy, and pytest against a real PostgreSQL and a real Elasticsearch node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+
+echo "== services"
+started=()
+cleanup() {
+    for service in "${started[@]}"; do bash "scripts/$service.sh" stop || true; done
+}
+trap cleanup EXIT
+if [ -z "${INFOPOLE_TEST_POSTGRES_URL:-}" ]; then
+    INFOPOLE_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start | tail -n 1)
+    started+=(postgres)
+fi
+if [ -z "${INFOPOLE_TEST_ES_URL:-}" ]; then
+    INFOPOLE_TEST_ES_URL=$(bash scripts/elasticsearch.sh start | tail -n 1)
+    started+=(elasticsearch)
+fi
+export INFOPOLE_TEST_POSTGRES_URL INFOPOLE_TEST_ES_URL
+
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
