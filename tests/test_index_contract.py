@@ -8,6 +8,8 @@ posts near midnight check that days are the municipality's, not UTC's.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -462,7 +464,35 @@ def _embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Search
     index.close()
 
 
-BACKENDS: dict[str, Callable[..., Iterator[SearchIndex]]] = {"embedded": _embedded}
+def _elasticsearch(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SearchIndex]:
+    """A fresh alias on the real node; the node missing is a failure, never a skip."""
+    from elasticsearch import ConnectionError, Elasticsearch
+
+    from index.es import ElasticsearchIndex
+
+    url = os.environ.get("INFOPOLE_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+    client = Elasticsearch(url, request_timeout=30)
+    try:
+        client.cluster.health(timeout="5s")
+    except ConnectionError as error:
+        pytest.fail(f"no Elasticsearch at {url} ({error}): start it with scripts/elasticsearch.sh start")
+    index = ElasticsearchIndex(
+        client,
+        prefix=f"test-{uuid.uuid4().hex[:10]}",
+        municipality_slug="kingisepp",
+        tz=MSK,
+        clock=lambda: NOW,
+    )
+    index.ensure()
+    yield index
+    index.drop()
+    index.close()
+
+
+BACKENDS: dict[str, Callable[..., Iterator[SearchIndex]]] = {
+    "embedded": _embedded,
+    "elasticsearch": _elasticsearch,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

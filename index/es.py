@@ -1,0 +1,267 @@
+"""The Elasticsearch 8 backend: sends the bodies of ``index/queries.py`` and maps the answers.
+
+Layout: one composable template per prefix (explicit mappings, ``dynamic: false``), and
+per municipality a versioned concrete index ``<prefix>-<slug>-v<mapping>`` behind the
+alias ``<prefix>-<slug>``. Everything reads and writes through the alias, so a mapping
+change is "create v2 from the template, reindex from stored posts, switch the alias"
+without readers noticing.
+
+Writes go through ``helpers.streaming_bulk`` (chunks by count and bytes, so a long
+generator of posts is indexed with backpressure), with ``max_retries`` for 429 rejections;
+every document's outcome is counted, and a document that still failed is reported by id
+so the indexing flow retries it on its next run. An unreachable node is an error, not a
+page of failures: ``IndexUnavailableError`` says where the node was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+from index.base import (
+    Aggregations,
+    Bucket,
+    FailedDocument,
+    HeatCell,
+    Hit,
+    IndexReport,
+    SearchPage,
+    SearchRequest,
+    Sort,
+    highlight,
+)
+from index.document import IndexDocument
+from index.queries import (
+    MAPPING_VERSION,
+    aggregations_body,
+    count_body,
+    document_body,
+    index_template,
+    search_body,
+    source_to_document,
+)
+from index.query import Query, parse_query
+
+
+class IndexUnavailableError(RuntimeError):
+    """The search engine cannot be reached or refused the whole request."""
+
+
+class ElasticsearchIndex:
+    """``SearchIndex`` over one municipality's alias. One client per process, shared by callers."""
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        *,
+        prefix: str,
+        municipality_slug: str,
+        tz: ZoneInfo | str = "Europe/Moscow",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        chunk_size: int = 500,
+        max_retries: int = 3,
+        initial_backoff: float = 1.0,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.alias = f"{prefix}-{municipality_slug}"
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+        self.clock = clock
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        self.initial_backoff = initial_backoff
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        prefix: str,
+        municipality_slug: str,
+        tz: ZoneInfo | str = "Europe/Moscow",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> ElasticsearchIndex:
+        client = Elasticsearch(url, request_timeout=30, retry_on_timeout=True, max_retries=3)
+        index = cls(client, prefix=prefix, municipality_slug=municipality_slug, tz=tz, clock=clock)
+        index.ensure()
+        return index
+
+    @property
+    def template_name(self) -> str:
+        return f"{self.prefix}-posts"
+
+    @property
+    def concrete_index(self) -> str:
+        return f"{self.alias}-v{MAPPING_VERSION}"
+
+    def _call(self, what: str, function: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return function(**kwargs)
+        except TransportError as error:  # connection refused, timeout: nothing reached the node
+            raise IndexUnavailableError(
+                f"Elasticsearch недоступен ({what}): {error}. Запустите узел: scripts/elasticsearch.sh start"
+            ) from error
+
+    def ensure(self) -> None:
+        """Create the template, the versioned index and the alias if missing (safe to race)."""
+        self._call(
+            "шаблон",
+            self.client.indices.put_index_template,
+            name=self.template_name,
+            **index_template(self.prefix),
+        )
+        if self._call("алиас", self.client.indices.exists_alias, name=self.alias):
+            return
+        try:
+            self._call(
+                "создание индекса",
+                self.client.indices.create,
+                index=self.concrete_index,
+                aliases={self.alias: {"is_write_index": True}},
+            )
+        except BadRequestError as error:
+            if error.error != "resource_already_exists_exception":
+                raise
+
+    def drop(self) -> None:
+        """Delete the index, alias and template (tests and a full rebuild)."""
+        self.client.options(ignore_status=404).indices.delete(index=self.concrete_index)
+        self.client.options(ignore_status=404).indices.delete_index_template(name=self.template_name)
+
+    # writing -----------------------------------------------------------
+
+    def upsert(self, documents: Iterable[IndexDocument]) -> IndexReport:
+        failed: list[FailedDocument] = []
+        ok = 0
+
+        def actions() -> Iterator[dict[str, Any]]:
+            for document in documents:
+                try:
+                    body = document_body(document)
+                except (ValueError, TypeError, AttributeError) as error:
+                    failed.append(
+                        FailedDocument(getattr(document, "id", "?"), f"{type(error).__name__}: {error}")
+                    )
+                    continue
+                yield {"_op_type": "index", "_index": self.alias, "_id": document.id, "_source": body}
+
+        try:
+            for success, info in streaming_bulk(
+                self.client,
+                actions(),
+                chunk_size=self.chunk_size,
+                max_retries=self.max_retries,
+                initial_backoff=self.initial_backoff,
+                raise_on_error=False,
+                raise_on_exception=True,
+                yield_ok=True,
+            ):
+                item = info.get("index", {})
+                if success:
+                    ok += 1
+                else:
+                    reason = json.dumps(item.get("error", item), ensure_ascii=False)[:500]
+                    failed.append(FailedDocument(str(item.get("_id", "?")), reason))
+        except TransportError as error:
+            raise IndexUnavailableError(
+                f"Elasticsearch недоступен при индексации после {ok} документов: {error}"
+            ) from error
+        if ok:
+            self._call("refresh", self.client.indices.refresh, index=self.alias)
+        return IndexReport(ok=ok, failed=tuple(failed))
+
+    def mark_deleted(self, ids: Iterable[str]) -> int:
+        actions = (
+            {"_op_type": "update", "_index": self.alias, "_id": id, "doc": {"is_deleted": True}} for id in ids
+        )
+        marked = 0
+        for success, info in streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=self.chunk_size,
+            max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff,
+            raise_on_error=False,
+            yield_ok=True,
+        ):
+            item = info.get("update", {})
+            if success:
+                marked += item.get("result") == "updated"  # "noop": it was already marked
+            elif item.get("status") != 404:  # a post never indexed has nothing to mark
+                raise IndexUnavailableError(
+                    f"не удалось отметить удаление {item.get('_id')}: {item.get('error')}"
+                )
+        self._call("refresh", self.client.indices.refresh, index=self.alias)
+        return marked
+
+    # reading -----------------------------------------------------------
+
+    def parse(self, query: Query | str) -> Query:
+        return parse_query(query, now=self.clock(), tz=self.tz) if isinstance(query, str) else query
+
+    def get(self, id: str) -> IndexDocument | None:
+        try:
+            response = self._call("чтение", self.client.get, index=self.alias, id=id)
+        except NotFoundError:
+            return None
+        return source_to_document(response["_source"])
+
+    def count(self, query: Query | str = "") -> int:
+        response = self._call("подсчёт", self.client.count, index=self.alias, **count_body(self.parse(query)))
+        return int(response["count"])
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        query = self.parse(request.query)
+        body = search_body(query, sort=request.sort, size=request.size, search_after=request.search_after)
+        response = self._call("поиск", self.client.search, index=self.alias, **body)
+        hits = []
+        for raw in response["hits"]["hits"]:
+            document = source_to_document(raw["_source"])
+            hits.append(
+                Hit(
+                    document=document,
+                    sort=tuple(raw["sort"]),
+                    score=float(raw["sort"][0]) if request.sort is Sort.RELEVANCE else None,
+                    snippets=highlight(document, query) if request.highlight else (),
+                )
+            )
+        return SearchPage(hits=tuple(hits), total=int(response["hits"]["total"]["value"]))
+
+    def aggregate(self, query: Query | str = "", *, size: int = 10) -> Aggregations:
+        body = aggregations_body(self.parse(query), size=size, tz=self.tz)
+        response = self._call("агрегация", self.client.search, index=self.alias, **body)
+        aggs = response["aggregations"]
+
+        def buckets(name: str) -> tuple[Bucket, ...]:
+            return tuple(Bucket(str(b["key"]), int(b["doc_count"])) for b in aggs[name]["buckets"])
+
+        def heat(name: str) -> tuple[HeatCell, ...]:
+            return tuple(
+                HeatCell(
+                    row["key"], column["key"], int(column["doc_count"]), int(column["negative"]["doc_count"])
+                )
+                for row in aggs[name]["buckets"]
+                for column in row["columns"]["buckets"]
+            )
+
+        return Aggregations(
+            total=int(response["hits"]["total"]["value"]),
+            blocks=buckets("blocks"),
+            settlements=buckets("settlements"),
+            sources=buckets("sources"),
+            platforms=buckets("platforms"),
+            sentiments=buckets("sentiments"),
+            entities=buckets("entities"),
+            days=tuple(Bucket(b["key_as_string"], int(b["doc_count"])) for b in aggs["days"]["buckets"]),
+            heat_settlement=heat("heat_settlement"),
+            heat_department=heat("heat_department"),
+        )
+
+    def close(self) -> None:
+        self.client.close()
