@@ -96,8 +96,8 @@ def test_open_index_chooses_the_backend(tmp_path: Path) -> None:
         elasticsearch_index_prefix=prefix,
     )
     remote = open_index(settings, "kingisepp", tz=MSK, clock=lambda: NOW)
+    assert isinstance(remote, ElasticsearchIndex)
     try:
-        assert isinstance(remote, ElasticsearchIndex)
         assert remote.alias == f"{prefix}-kingisepp"
         assert remote.client.indices.exists_alias(name=remote.alias)
         assert remote.upsert(corpus()[:2]).ok == 2
