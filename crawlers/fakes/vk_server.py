@@ -221,17 +221,29 @@ class VkDataset:
         """
         moment = now or datetime.now(UTC)
         dataset = cls()
+        registry: dict[tuple[int, int], int] = {}  # (owner id, index in its "posts") -> post id
+        reposts: list[tuple[int, int, tuple[int, int]]] = []  # (owner id, post index, reposted key)
         for spec in data.get("walls", ()):
             owner_id = int(spec["owner_id"])
             wall = dataset.add_wall(owner_id, spec["name"], spec.get("screen_name", ""), first_id=1)
             wall.next_id = int(spec.get("first_id", 1000))
             events: list[tuple[int, int, Callable[[], None]]] = []
             for order, post in enumerate(spec.get("posts", ())):
-                events.extend(_post_events(dataset, wall, post, moment, order))
+                events.extend(_post_events(dataset, wall, post, moment, order, registry))
+                if post.get("repost_of"):
+                    target_owner, target_index = post["repost_of"]
+                    reposts.append((owner_id, order, (int(target_owner), int(target_index))))
             for _date, _order, action in sorted(events, key=lambda event: (event[0], event[1])):
                 action()
             if spec.get("access_error"):
                 wall.access_error = int(spec["access_error"])
+        for owner_id, order, target in reposts:  # "repost_of": [owner id, index] of a post in the data
+            original = dataset.walls[target[0]].posts[registry[target]]
+            quoted = {
+                key: value for key, value in original.items() if key not in ("likes", "reposts", "views")
+            }
+            quoted.pop("is_pinned", None)
+            dataset.walls[owner_id].posts[registry[(owner_id, order)]]["copy_history"] = [quoted]
         for order, item in enumerate(data.get("search", ())):
             date = _ago(moment, item["ago"])
             dataset.search_items.append(
@@ -306,7 +318,12 @@ def _ago(now: datetime, text: str) -> int:
 
 
 def _post_events(
-    dataset: VkDataset, wall: Wall, post: Mapping[str, Any], now: datetime, order: int
+    dataset: VkDataset,
+    wall: Wall,
+    post: Mapping[str, Any],
+    now: datetime,
+    order: int,
+    registry: dict[tuple[int, int], int],
 ) -> list[tuple[int, int, Callable[[], None]]]:
     """Posting a post and its comments, as timed events so ids follow time across the wall."""
     date = _ago(now, post["ago"])
@@ -330,6 +347,7 @@ def _post_events(
             ],
             copy_history=[_history(spec, now) for spec in post.get("copy_history", ())] or None,
         )
+        registry[(wall.owner_id, order)] = ids["post"]
         if post.get("edited"):
             dataset.edit_post(wall.owner_id, ids["post"], post["text"], at=_ago(now, post["edited"]))
 
