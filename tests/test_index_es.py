@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import ConnectionError, Elasticsearch
+from test_index_contract import MSK, NOW, corpus
 
 from index import open_index
 from index.embedded import EmbeddedIndex
 from index.es import ElasticsearchIndex, IndexUnavailableError
 from infopole.config.settings import IndexBackend, Settings
-from tests.test_index_contract import MSK, NOW, corpus
 
 URL = os.environ.get("INFOPOLE_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 pytestmark = pytest.mark.elasticsearch
