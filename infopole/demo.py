@@ -63,12 +63,9 @@ def run_demo(
         crawled = steps.crawl(runtime.municipality, runtime.posts, runtime.collectors)
         echo(
             f"1. Сбор: {crawled.saved.new} публикаций и комментариев из {len(crawled.sources_ok)} источников"
-            + (
-                f"; пропущено {len(crawled.sources_skipped)} (нет учётных данных)"
-                if crawled.sources_skipped
-                else ""
-            )
         )
+        for source_id, reason in crawled.sources_skipped.items():
+            echo(f"   пропущен {source_id}: {reason}")
         for source_id, reason in crawled.sources_failed.items():
             echo(f"   ошибка источника {source_id}: {reason}")
     echo("2. Анализ (NER, тематика, тональность, инциденты, риски)…")

@@ -16,6 +16,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
 .venv/bin/uv pip sync --quiet --python .venv/bin/python requirements.lock
-.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
-# Prefect must never phone home from an МЦУ network.
+# compat mode puts the repository on sys.path, so packages added later are found without reinstalling
+.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -C editable_mode=compat -e .
 echo "Окружение готово / environment ready: $(pwd)/.venv"
