@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -357,12 +358,23 @@ def test_fake_throttles_with_error_6_and_the_client_recovers(wall: tuple[VkDatas
         assert server.count(error=6) >= 1, "the fake answered 'too many requests per second'"
         assert server.count(error=None) - server.count(error=6) >= 6
 
-        polite = make_client(server, requests_per_second=3)
+        # one client (so one limiter) per token, shared by two worker threads at the allowed rate
+        polite = make_client(server, requests_per_second=3, max_attempts=1)
         time.sleep(1.1)  # let the window of the impolite client pass
-        before = server.count(error=6)
-        for _ in range(5):
-            polite.call("wall.get", owner_id=OWNER, count=1)
+        before, started = server.count(error=6), time.monotonic()
+        workers = [
+            threading.Thread(
+                target=lambda: [polite.call("wall.get", owner_id=OWNER, count=1) for _ in range(3)]
+            )
+            for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
         assert server.count(error=6) == before, "a client at the allowed rate is never throttled"
+        assert polite.requests_made == 6
+        assert time.monotonic() - started >= 5 / 3, "the two threads shared one limiter"
 
 
 def test_token_never_leaks(

@@ -80,7 +80,7 @@ class RateLimiter:
         self,
         rate: float,
         *,
-        safety: float = 0.03,
+        safety: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -223,7 +223,8 @@ class VkClient:
     def _call_once(self, method: str, params: dict[str, Any]) -> Any:
         values = {key: _wire(value) for key, value in params.items() if value is not None}
         self.limiter.acquire()
-        self.requests_made += 1
+        with self._parked_lock:
+            self.requests_made += 1
         try:
             return self._vk.method(method, values)
         except vk_api.ApiError as exc:
