@@ -316,10 +316,11 @@ cmd_start() {
 
     say "запускаю / starting Elasticsearch $version with $java_home (major $(java_major "$java_home"))"
     rm -f "$PID_FILE"
+    # 9>&-: the node must not inherit the lock, or it would hold it for its lifetime.
     if ! as_node env ES_JAVA_HOME="$java_home" ES_JAVA_OPTS="$ES_JAVA_OPTS" ES_PATH_CONF="$dist/config" \
         ES_TMPDIR="$ES_HOME_DIR/tmp" LIBFFI_TMPDIR="$ES_HOME_DIR/tmp" \
         sh -c 'mkdir -p "$ES_TMPDIR" && exec "$0" "$@"' "$dist/bin/elasticsearch" \
-        -d -p "$PID_FILE" "${settings[@]}" >"$LOG_DIR/launcher.log.tmp" 2>&1; then
+        -d -p "$PID_FILE" "${settings[@]}" >"$LOG_DIR/launcher.log.tmp" 2>&1 9>&-; then
         mv -f "$LOG_DIR/launcher.log.tmp" "$LOG_DIR/launcher.log"
         show_log_tail
         die "Elasticsearch не запустился / failed to start"
