@@ -155,7 +155,7 @@ class VkClient:
         self.backoff_max = backoff_max
         self.requests_made = 0
         self._parked: dict[str, float] = {}
-        self._parked_lock = threading.Lock()
+        self._lock = threading.Lock()
 
         http = session or requests.Session()
         http.headers["User-Agent"] = "infopole/0.1 (+municipal monitoring)"
@@ -188,7 +188,7 @@ class VkClient:
 
     def parked_until(self, method: str) -> float | None:
         """Monotonic time until which ``method`` is parked, or ``None``."""
-        with self._parked_lock:
+        with self._lock:
             until = self._parked.get(method)
             if until is not None and until <= time.monotonic():
                 del self._parked[method]
@@ -223,7 +223,7 @@ class VkClient:
     def _call_once(self, method: str, params: dict[str, Any]) -> Any:
         values = {key: _wire(value) for key, value in params.items() if value is not None}
         self.limiter.acquire()
-        with self._parked_lock:
+        with self._lock:
             self.requests_made += 1
         try:
             return self._vk.method(method, values)
@@ -249,7 +249,7 @@ class VkClient:
         if code in RETRY_CODES:
             return _Retryable(code, message)
         if code in PARK_CODES:
-            with self._parked_lock:
+            with self._lock:
                 self._parked[method] = time.monotonic() + PARK_SECONDS
             log.warning("VK %s parked for %.0f h after error %s", method, PARK_SECONDS / 3600, code)
             return RateLimited(text, method=method, retry_after=PARK_SECONDS, code=code)
