@@ -78,10 +78,12 @@ class Runtime:
         collectors: dict[SourceKind, Collector] = {}
         if self.settings.vk_token is not None:
             from crawlers.vk.client import VkClient
+            from crawlers.vk.search import VkSearchCollector
             from crawlers.vk.wall import VkWallCollector
 
             client = VkClient.from_settings(self.settings)  # one client, so one rate limiter per token
             collectors[SourceKind.VK_WALL] = VkWallCollector.from_settings(self.settings, client=client)
+            collectors[SourceKind.VK_SEARCH] = VkSearchCollector.from_settings(self.settings, client=client)
         return collectors
 
     def close(self) -> None:

@@ -80,6 +80,8 @@ def test_edit_is_a_new_revision_and_deletion_is_kept(store: PostStore) -> None:
     revisions = store.revisions(edited.key)
     assert [(r.revision, r.is_deleted) for r in revisions] == [(1, False), (2, False), (3, True)]
     assert revisions[0].text == "Нет горячей воды на ул. Ленина, 5 😡"
+    tombstone = store.save_batch([edited.with_(is_deleted=True, text="")], [], NOW + timedelta(hours=3))
+    assert tombstone.unchanged == 1  # an empty tombstone of a deleted post is not a new revision
     current = store.get(edited.key)
     assert current is not None and current.is_deleted and "четвёртый" in current.text
     assert current.edited_at == NOW

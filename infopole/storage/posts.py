@@ -200,6 +200,9 @@ def _upsert_post(session: Session, post: Post, now: datetime, report: SaveReport
         report.new += 1
         report.new_keys.append(post.key)
         return
+    if post.is_deleted and not post.text and not post.title:
+        # platforms return an empty tombstone for a deleted item: keep what the resident wrote
+        post = post.with_(text=row.text, title=row.title)
     changed = row.content_hash != post.content_hash
     was_deleted = row.is_deleted
     _fill(row, post, now)
