@@ -1,0 +1,168 @@
+"""The whole analysis of a post: one ``Analyzer`` loads every model once and maps posts in batches.
+
+    analyzer = Analyzer.load(municipality)          # or Analyzer.load(None): no geo-linking
+    analyses = analyzer.map(posts)                  # list[Analysis], same order as posts
+
+Non-Russian texts get only ``language`` and ``lemmas``; classifiers see the normalised text
+(``nlp.normalize``), NER and geo-linking the text as written, so offsets point into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TypeVar
+
+from infopole.config.municipality import Municipality
+from infopole.domain.analysis import Analysis
+from infopole.domain.post import Post
+from nlp import language
+from nlp.geo import GeoLinker
+from nlp.incident import IncidentClassifier
+from nlp.lemmas import lemma_text
+from nlp.ner import NerTagger, officials_mentioned
+from nlp.normalize import normalize
+from nlp.risk import assess
+from nlp.sentiment import SentimentClassifier
+from nlp.topic import TopicClassifier
+from nlp.toxicity import ToxicityClassifier
+
+T = TypeVar("T")
+
+
+def chop(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the analysis needs of a post: identity, text and reach."""
+
+    key: str
+    text: str
+    title: str = ""
+    reach: int = 0
+
+    @classmethod
+    def of(cls, post: Post) -> Document:
+        return cls(post.key, post.text, post.title, post.metrics.reach)
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+class Analyzer:
+    def __init__(
+        self,
+        ner: NerTagger,
+        geo: GeoLinker,
+        topic: TopicClassifier,
+        sentiment: SentimentClassifier,
+        incident: IncidentClassifier,
+        toxicity: ToxicityClassifier,
+        officials: Sequence[str] = (),
+        batch_size: int = 64,
+    ) -> None:
+        self.ner = ner
+        self.geo = geo
+        self.topic = topic
+        self.sentiment = sentiment
+        self.incident = incident
+        self.toxicity = toxicity
+        self.officials = tuple(officials)
+        self.batch_size = batch_size
+        natasha = metadata.version("natasha")
+        models = "+".join(model.model.model_id for model in (topic, sentiment, incident, toxicity))
+        self.model_id = f"infopole-nlp/1:natasha-{natasha}+{models}"
+
+    @classmethod
+    def load(
+        cls, municipality: Municipality | None = None, models_dir: Path | None = None, batch_size: int = 64
+    ) -> Analyzer:
+        return cls(
+            ner=NerTagger(),
+            geo=GeoLinker(municipality),
+            topic=TopicClassifier.load(models_dir),
+            sentiment=SentimentClassifier.load(models_dir),
+            incident=IncidentClassifier.load(models_dir),
+            toxicity=ToxicityClassifier.load(models_dir),
+            officials=municipality.officials if municipality else (),
+            batch_size=batch_size,
+        )
+
+    def map(self, posts: Sequence[Post]) -> list[Analysis]:
+        return self.map_documents([Document.of(post) for post in posts])
+
+    def map_documents(self, documents: Sequence[Document]) -> list[Analysis]:
+        out: list[Analysis] = []
+        for batch in chop(documents, self.batch_size):
+            out.extend(self._batch(batch))
+        return out
+
+    def _batch(self, documents: Sequence[Document]) -> list[Analysis]:
+        languages = [language.detect(document.full_text) for document in documents]
+        russian = [i for i, lang in enumerate(languages) if lang in (language.RUSSIAN, language.UNDETERMINED)]
+        texts = [normalize(documents[i].full_text) for i in russian]
+        topics = self.topic.map(texts)
+        sentiments = self.sentiment.map(texts)
+        incidents = self.incident.map(texts)
+        toxicities = self.toxicity.map(texts)
+        results: dict[int, Analysis] = {}
+        for k, i in enumerate(russian):
+            document = documents[i]
+            entities = self.ner(document.full_text)
+            addresses, settlement = self.geo(document.full_text)
+            officials = officials_mentioned(entities, document.full_text, self.officials)
+            incident = incidents[k]
+            topic = topics[k]
+            risk = assess(
+                texts[k],
+                negative=sentiments[k].scores["negative"],
+                toxicity=toxicities[k],
+                incident=incident.score if incident.is_incident else 0.0,
+                reach=document.reach,
+                officials=tuple(officials),
+            )
+            reason = ""
+            if incident.is_incident:
+                parts = [f"проблема: «{incident.problem}»"] if incident.problem else []
+                place = addresses[0].text if addresses else settlement
+                if place:
+                    parts.append(f"место: {place}")
+                if topic.block:
+                    parts.append(f"блок: {topic.block}")
+                reason = "; ".join(parts)
+            results[i] = Analysis(
+                post_key=document.key,
+                model_id=self.model_id,
+                block=topic.block,
+                blocks=topic.blocks,
+                block_scores=topic.scores,
+                sentiment=sentiments[k].label,
+                sentiment_scores=sentiments[k].scores,
+                is_incident=incident.is_incident,
+                incident_score=incident.score,
+                incident_reason=reason,
+                toxicity=toxicities[k],
+                risk_score=risk.score,
+                risk_factors=risk.factors,
+                entities=tuple(entities),
+                addresses=tuple(addresses),
+                settlement=settlement,
+                lemmas=lemma_text(document.full_text),
+                language=languages[i],
+            )
+        return [
+            results.get(i)
+            or Analysis(
+                post_key=document.key,
+                model_id=self.model_id,
+                lemmas=lemma_text(document.full_text),
+                language=languages[i],
+            )
+            for i, document in enumerate(documents)
+        ]

@@ -1,0 +1,160 @@
+"""Held-out evaluation of the analysis; prints the numbers the model cards and the issue quote.
+
+    python -m nlp.evaluate [--data ../shared/data] [--dev tests/data/nlp_dev.jsonl]
+
+- sentiment: the official RuSentiment test set (never trained on), 3 classes; the documented
+  mapping (speech→positive, skip dropped) and, for comparison, speech dropped as well;
+- topic, incident, sentiment on the hand-written development set (never trained on);
+- false incidents on the held-out slice of random RuSentiment VK posts (``data.held_out``);
+- toxicity on the RUSSE detox dev split (held out of training);
+- throughput of the whole ``Analyzer`` on the development set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from nlp.analyzer import Analyzer, Document
+from nlp.incident import IncidentClassifier
+from nlp.normalize import normalize
+from nlp.sentiment import SentimentClassifier
+from nlp.topic import TopicClassifier
+from nlp.toxicity import ToxicityClassifier
+from nlp.training import data
+
+DEV = Path(__file__).parent.parent / "tests" / "data" / "nlp_dev.jsonl"
+
+
+def sentiment_report(root: Path, models: Path | None) -> None:
+    model = SentimentClassifier.load(models)
+    rows = data.rusentiment(root, "test")
+    predictions = {
+        id(row): p.label for row, p in zip(rows, model.map([normalize(r.text) for r in rows]), strict=True)
+    }
+    for title, mapping in (
+        ("speech→positive, skip dropped (as trained)", data.SENTIMENT_MAP),
+        ("speech and skip dropped", {k: v for k, v in data.SENTIMENT_MAP.items() if k != "speech"}),
+    ):
+        kept = [row for row in rows if row.label in mapping]
+        gold = [mapping[row.label] for row in kept]
+        predicted = [predictions[id(row)] for row in kept]
+        macro = f1_score(gold, predicted, average="macro")
+        weighted = f1_score(gold, predicted, average="weighted")
+        print(
+            f"sentiment RuSentiment test, {title}: n={len(kept)} "
+            f"macro-F1 {macro:.4f} weighted-F1 {weighted:.4f}"
+        )
+
+
+def _prf(gold: Sequence[bool], predicted: Sequence[bool]) -> str:
+    p, r, f, _ = precision_recall_fscore_support(gold, predicted, average="binary", zero_division=0)
+    return f"P {p:.3f} R {r:.3f} F1 {f:.3f}"
+
+
+def dev_report(dev: Path, models: Path | None) -> None:
+    items = list(data.jsonl(dev))
+    texts = [normalize(str(item["text"])) for item in items]
+    print(f"development set: {len(items)} posts, groups {dict(Counter(str(i['group']) for i in items))}")
+
+    topic = TopicClassifier.load(models).map(texts)
+    labelled = [(item, t) for item, t in zip(items, topic, strict=True) if item["block"]]
+    gold = [str(item["block"]) for item, _ in labelled]
+    predicted = [t.block or "—" for _, t in labelled]
+    print(
+        f"topic (dev, {len(labelled)} posts with a block): "
+        f"top-1 accuracy {accuracy_score(gold, predicted):.3f}, "
+        f"macro-F1 over gold blocks "
+        f"{f1_score(gold, predicted, labels=sorted(set(gold)), average='macro'):.3f}"
+    )
+    in_top3 = sum(item["block"] in t.blocks[:3] for item, t in labelled) / len(labelled)
+    print(f"topic (dev): gold block among the listed top-3 {in_top3:.3f}")
+    incidents = [(item, t) for item, t in labelled if item["is_incident"]]
+    accuracy = sum(item["block"] == t.block for item, t in incidents) / len(incidents)
+    print(f"topic (dev incidents and complaints, {len(incidents)}): top-1 accuracy {accuracy:.3f}")
+    no_block = [t for item, t in zip(items, topic, strict=True) if not item["block"]]
+    print(
+        f"topic (dev, {len(no_block)} posts without a block): "
+        f"predicted none {sum(not t.block for t in no_block)}"
+    )
+
+    incident = IncidentClassifier.load(models).map(texts)
+    gold_incident = [bool(item["is_incident"]) for item in items]
+    predicted_incident = [i.is_incident for i in incident]
+    print(f"incident (dev, {len(items)}): {_prf(gold_incident, predicted_incident)}")
+    for group in sorted({str(item["group"]) for item in items}):
+        rows = [
+            (g, p)
+            for item, g, p in zip(items, gold_incident, predicted_incident, strict=True)
+            if item["group"] == group
+        ]
+        right = sum(g == p for g, p in rows)
+        print(f"  {group:13s} {right}/{len(rows)} right")
+
+    sentiment = SentimentClassifier.load(models).map(texts)
+    gold_sentiment = [str(item["sentiment"]) for item in items]
+    predicted_sentiment = [s.label for s in sentiment]
+    print(
+        f"sentiment (dev): macro-F1 {f1_score(gold_sentiment, predicted_sentiment, average='macro'):.3f}, "
+        f"accuracy {accuracy_score(gold_sentiment, predicted_sentiment):.3f}"
+    )
+
+
+def random_posts_report(root: Path, models: Path | None) -> None:
+    rows = [row for row in data.rusentiment(root, "random_posts") if data.held_out(row.text)]
+    scores = IncidentClassifier.load(models).map([normalize(row.text) for row in rows])
+    flagged = sum(score.is_incident for score in scores)
+    print(
+        f"incident: false-incident rate on {len(rows)} held-out random VK posts "
+        f"{flagged / len(rows):.4f} ({flagged})"
+    )
+
+
+def toxicity_report(root: Path, models: Path | None) -> None:
+    rows = data.detox(root, "dev")
+    scores = ToxicityClassifier.load(models).map([normalize(row.text) for row in rows])
+    gold = [row.label == "toxic" for row in rows]
+    print(f"toxicity (RUSSE detox dev, {len(rows)}): {_prf(gold, [s >= 0.5 for s in scores])}")
+
+
+def speed_report(dev: Path, models: Path | None) -> None:
+    items = list(data.jsonl(dev))
+    started = time.monotonic()
+    analyzer = Analyzer.load(None, models)
+    loaded = time.monotonic()
+    documents = [Document(str(item["id"]), str(item["text"])) for item in items] * 3
+    analyzer.map_documents(documents)
+    elapsed = time.monotonic() - loaded
+    print(
+        f"analyzer: load {loaded - started:.1f}s, {len(documents)} posts in {elapsed:.1f}s = "
+        f"{len(documents) / elapsed:.0f} posts/s (one process)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Held-out evaluation of the nlp models")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--models", type=Path, default=None)
+    parser.add_argument("--skip", default="", help="comma-separated: sentiment,dev,random,toxicity,speed")
+    args = parser.parse_args(argv)
+    skip = set(args.skip.split(","))
+    if "sentiment" not in skip:
+        sentiment_report(args.data, args.models)
+    if "dev" not in skip:
+        dev_report(args.dev, args.models)
+    if "random" not in skip:
+        random_posts_report(args.data, args.models)
+    if "toxicity" not in skip:
+        toxicity_report(args.data, args.models)
+    if "speed" not in skip:
+        speed_report(args.dev, args.models)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Geo-linking: settlements, streets and houses named in a text, linked to the municipality.
+
+Names are compared as lemma sequences (``nlp.lemmas``), so «в Красной Пахре» finds the
+settlement «Красная Пахра» and «на Лесной, 5» the street «улица Лесная». Streets of the
+configuration are matched where the text marks them as streets (a street word before, a
+house number after, or a capital letter); other addresses come from natasha's
+``AddrExtractor``. Coordinates are the settlement's point from the configuration.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from infopole.config.municipality import Municipality, Settlement
+from infopole.domain.analysis import Address
+from nlp.lemmas import TOKEN, lemma
+
+STREET_WORDS = {
+    "улица", "ул", "проспект", "пр", "пр-т", "пр-кт", "переулок", "пер", "шоссе", "ш", "бульвар", "б-р",
+    "площадь", "пл", "проезд", "пр-д", "тупик", "набережная", "наб", "микрорайон", "мкр", "мкрн", "квартал",
+}  # fmt: skip
+STREET_MARKER = re.compile(
+    r"\b(?:ул(?:\.|иц)|пр(?:-кт|-т|осп|\.)|пер(?:\.|еул)|шоссе|б-р|бульвар|площад|проезд|мкр|микрорайон"
+    r"|набережн|д\.\s*\d|дом\s*\d)",
+    re.IGNORECASE,
+)
+HOUSE = re.compile(
+    r"^[\s,]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4}(?:[а-яА-Я](?![а-яА-Я]))?(?:/\d{1,4})?"
+    r"(?:\s*(?:к|корп|корпус|стр)\.?\s*\d{1,3})?)\b"
+)
+ADDR_TYPES = {
+    "улица",
+    "проспект",
+    "переулок",
+    "шоссе",
+    "бульвар",
+    "площадь",
+    "проезд",
+    "микрорайон",
+    "набережная",
+}
+SETTLEMENT_TYPES = {"город", "посёлок", "поселок", "село", "деревня", "станица", "хутор", "аул"}
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    lemma: str
+    start: int
+    stop: int
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [
+        _Token(match.group(0), lemma(match.group(0).lower().replace("ё", "е")), match.start(), match.end())
+        for match in TOKEN.finditer(text)
+    ]
+
+
+def _name_lemmas(name: str) -> tuple[str, ...]:
+    return tuple(token.lemma for token in _tokens(name) if token.lemma not in STREET_WORDS)
+
+
+def _find(sequence: tuple[str, ...], tokens: list[_Token]) -> list[int]:
+    """Start indexes of ``sequence`` in the lemmas of ``tokens``."""
+    size = len(sequence)
+    if not size:
+        return []
+    return [
+        i for i in range(len(tokens) - size + 1) if tuple(t.lemma for t in tokens[i : i + size]) == sequence
+    ]
+
+
+@dataclass(frozen=True)
+class Place:
+    settlement: Settlement
+    street: str | None = None
+
+
+class Gazetteer:
+    """The municipality's settlements (with aliases) and streets, as lemma sequences."""
+
+    def __init__(self, municipality: Municipality) -> None:
+        self.municipality = municipality
+        self.settlement_names: list[tuple[tuple[str, ...], Settlement]] = []
+        self.street_names: list[tuple[tuple[str, ...], Place]] = []
+        for settlement in municipality.settlements:
+            for name in settlement.names:
+                self.settlement_names.append((_name_lemmas(name), settlement))
+            for street in settlement.streets:
+                self.street_names.append((_name_lemmas(street), Place(settlement, street)))
+        # longer names first: «Красная Пахра» before a bare «Пахра»
+        self.settlement_names.sort(key=lambda item: -len(item[0]))
+        self.street_names.sort(key=lambda item: -len(item[0]))
+
+    def find_settlement(self, name: str) -> Settlement | None:
+        lemmas = _name_lemmas(name)
+        for names, settlement in self.settlement_names:
+            if names == lemmas:
+                return settlement
+        return None
+
+
+class GeoLinker:
+    def __init__(self, municipality: Municipality | None = None, addr_extractor: Any | None = None) -> None:
+        self.gazetteer = Gazetteer(municipality) if municipality else None
+        self._addr_extractor = addr_extractor
+
+    @cached_property
+    def addr_extractor(self) -> Any:
+        if self._addr_extractor is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                from natasha import AddrExtractor, MorphVocab
+
+                self._addr_extractor = AddrExtractor(MorphVocab())
+        return self._addr_extractor
+
+    def __call__(self, text: str) -> tuple[list[Address], str | None]:
+        """Addresses in the text and the settlement the text is most likely about."""
+        tokens = _tokens(text)
+        settlements = self._settlements(tokens)
+        addresses = self._streets(text, tokens, settlements)
+        covered = [(a_start, a_stop) for a_start, a_stop, _ in addresses]
+        for start, stop, address in self._extracted(text, settlements):
+            if not any(start < c_stop and c_start < stop for c_start, c_stop in covered):
+                addresses.append((start, stop, address))
+        addresses.sort(key=lambda item: item[0])
+        settlement = self._main_settlement(settlements, [address for _, _, address in addresses])
+        return [address for _, _, address in addresses], settlement
+
+    def _settlements(self, tokens: list[_Token]) -> list[Settlement]:
+        if not self.gazetteer:
+            return []
+        found: list[tuple[int, Settlement]] = []
+        taken: set[int] = set()
+        for names, settlement in self.gazetteer.settlement_names:
+            for i in _find(names, tokens):
+                span = set(range(i, i + len(names)))
+                if span & taken:
+                    continue
+                if len(names) == 1 and not tokens[i].text[:1].isupper() and len(tokens[i].text) < 5:
+                    continue  # short lower-case words are rarely place names («луч», «мир»)
+                taken |= span
+                found.append((i, settlement))
+        found.sort(key=lambda item: item[0])
+        return [settlement for _, settlement in found]
+
+    def _streets(
+        self, text: str, tokens: list[_Token], settlements: list[Settlement]
+    ) -> list[tuple[int, int, Address]]:
+        if not self.gazetteer:
+            return []
+        out: list[tuple[int, int, Address]] = []
+        taken: set[int] = set()
+        context = {settlement.name for settlement in settlements}
+        for names, place in self.gazetteer.street_names:
+            for i in _find(names, tokens):
+                j = i + len(names)
+                while j < len(tokens) and tokens[j].lemma.rstrip(".") in STREET_WORDS and j - i < 6:
+                    j += 1  # «Октябрьский пр-т», «Лесная улица»
+                if set(range(i, j)) & taken:
+                    continue
+                before = tokens[i - 1].lemma if i > 0 else ""
+                house = HOUSE.match(text[tokens[j - 1].stop :])
+                capital = tokens[i].text[:1].isupper() and i > 0 and tokens[i - 1].text[-1:] not in ".!?"
+                if not (before in STREET_WORDS or house or capital):
+                    continue
+                namesakes = {p.settlement.name for n, p in self.gazetteer.street_names if n == names}
+                if context and place.settlement.name not in context and namesakes & context:
+                    continue  # the same street name in a settlement the text names is a better link
+                linked: Settlement | None = place.settlement
+                if not context and len(namesakes) > 1:
+                    linked = None  # «Лесная» of which settlement? Do not guess.
+                taken |= set(range(i, j))
+                start = tokens[i - 1].start if before in STREET_WORDS else tokens[i].start
+                stop = tokens[j - 1].stop + (house.end() if house else 0)
+                point = linked.point if linked else None
+                out.append(
+                    (
+                        start,
+                        stop,
+                        Address(
+                            text=text[start:stop].strip(),
+                            settlement=linked.name if linked else None,
+                            street=place.street,
+                            house=house.group(1).replace(" ", "") if house else None,
+                            lat=point.lat if point else None,
+                            lon=point.lon if point else None,
+                        ),
+                    )
+                )
+        return out
+
+    def _extracted(self, text: str, settlements: list[Settlement]) -> list[tuple[int, int, Address]]:
+        """Addresses of natasha's AddrExtractor: a street part, with the house that follows it."""
+        if not STREET_MARKER.search(text):
+            return []
+        parts = [(match.start, match.stop, match.fact) for match in self.addr_extractor(text)]
+        out: list[tuple[int, int, Address]] = []
+        settlement = settlements[0] if settlements else None
+        for start, stop, fact in parts:
+            kind = (fact.type or "").lower()
+            if kind in SETTLEMENT_TYPES and self.gazetteer:
+                settlement = self.gazetteer.find_settlement(fact.value) or settlement
+                continue
+            if kind not in ADDR_TYPES:
+                continue
+            house = None
+            following = HOUSE.match(text[stop:])  # natasha's own house part reads «дом 3 в Троицке» as «3 в»
+            if following:
+                house = following.group(1).replace(" ", "")
+                stop += following.end()
+            point = settlement.point if settlement else None
+            out.append(
+                (
+                    start,
+                    stop,
+                    Address(
+                        text=text[start:stop].strip(),
+                        settlement=settlement.name if settlement else None,
+                        street=f"{fact.type} {fact.value}" if fact.type else fact.value,
+                        house=house,
+                        lat=point.lat if point else None,
+                        lon=point.lon if point else None,
+                    ),
+                )
+            )
+        return out
+
+    def _main_settlement(self, settlements: Sequence[Settlement], addresses: Sequence[Address]) -> str | None:
+        votes: Counter[str] = Counter(settlement.name for settlement in settlements)
+        for address in addresses:
+            if address.settlement:
+                votes[address.settlement] += 1
+        if not votes:
+            return None
+        return votes.most_common(1)[0][0]

@@ -1,0 +1,241 @@
+"""Incident: a citizen's concrete problem or request that needs action from a responsible body.
+
+A linear model over text n-grams plus counts of cue groups (a problem named, a request made,
+an official announcement, thanks or a problem resolved, a question to others). The cue
+counts let the weakly supervised model tell «воду отключат 5 мая с 9 до 17» (an
+announcement) from «третий день нет воды» (an incident).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlp.lexicon import topic_matches
+from nlp.pack import LinearTextModel, pack_dir
+
+NAME = "incident"
+
+CUES: dict[str, list[str]] = {
+    "problem": [
+        r"\bнет (?:\w+ )?(?:вод|свет|отоплени|газ|тепл)",
+        r"\bне (?:работа|горит|горят|вывоз|убира|чист|почин|отремонт|дают|включ|отвеча|реагир|приезжа|ход)",
+        r"\bсломал",
+        r"\bслома[нл]",
+        r"\bразбит",
+        r"\bпрорвал",
+        r"\bпрорыв",
+        r"\bтечет",
+        r"\bтечь",
+        r"\bзатопил",
+        r"\bзалива",
+        r"\bзасор",
+        r"\bвоня",
+        r"\bвонь",
+        r"\bяма",
+        r"\bям[ыу]\b",
+        r"\bгрязь",
+        r"\bгрязн",
+        r"\bхолодно",
+        r"\bопасн",
+        r"\bавари",
+        r"\bрухнул",
+        r"\bупал[аио]?\b",
+        r"\bповален",
+        r"\bоборван",
+        r"\bпереполнен",
+        r"\bсвалк",
+        r"\bненадлежащ",
+        r"\bневозможно",
+        r"\bужас",
+        r"\bбеспредел",
+        r"\bбезобрази",
+        r"\bкошмар",
+        r"\bпроблем",
+        r"\bжалоб",
+        r"\bнарушени",
+        r"\bнарушают",
+        r"\bотсутств",
+        r"\bзасыпал",
+        r"\bгололед",
+    ],
+    "duration": [
+        r"\bуже (?:\w+ )?(?:дн|недел|месяц|год|час|втор|трет)",
+        r"\bдо сих пор",
+        r"\bкоторый (?:день|год|месяц)",
+        r"\bсколько можно",
+        r"\bопять",
+        r"\bснова",
+        r"\bвторой",
+        r"\bтретий",
+        r"\bнеделю",
+        r"\bмесяц[а]?\b",
+        r"\bпостоянно",
+        r"\bкаждый (?:год|день)",
+        r"\bкогда (?:уже|же|наконец)",
+        r"\bникто не",
+    ],
+    "request": [
+        r"\bпрошу",
+        r"\bпросим",
+        r"\bпросьба",
+        r"\bпомогите",
+        r"\bпримите меры",
+        r"\bразберитесь",
+        r"\bобратите внимание",
+        r"\bкуда смотр",
+        r"\bсделайте",
+        r"\bуберите",
+        r"\bпочините",
+        r"\bотремонтируйте",
+        r"\bвывезите",
+        r"\bпочистите",
+        r"\bустраните",
+        r"\bпримите",
+        r"\bнеобходимо",
+        r"\bтребуем",
+        r"\bтребуется",
+        r"\bнужно (?:сделать|убрать|починить|решить)",
+        r"\bкто (?:должен|отвечает|будет)",
+        r"\bкуда (?:звонить|обращаться|писать)",
+        r"\bдоколе",
+        r"\bверните",
+    ],
+    "place": [
+        r"\bу нас\b",
+        r"\bнаш(?:ем|ей|его|их|ему) (?:дом|двор|подъезд|улиц|район|посел|деревн|сел)",
+        r"\bво двор",
+        r"\bв подъезд",
+        r"\bул\.",
+        r"\bулиц[аеы]",
+        r"\bдом[ае]? \d",
+        r"\bд\. ?\d",
+    ],
+    "announcement": [
+        r"\bуважаемые (?:жители|граждане|родители|абоненты|потребители)",
+        r"\bинформиру",
+        r"\bсообщаем",
+        r"\bуведомля",
+        r"\bпланов",
+        r"\bбудет (?:произвед|отключ|проводит|ограничен|закрыт)",
+        r"\bбудут (?:отключ|провод|закрыт)",
+        r"\bв связи с (?:проведением|плановыми|ремонт)",
+        r"\bграфик",
+        r"\bприглаша",
+        r"\bсостоится",
+        r"\bпройдет",
+        r"\bпройдут",
+        r"\bначнется",
+        r"\bобъявлени",
+        r"\bанонс",
+        r"\bвнимание[!:]",
+        r"\bадминистраци\w* (?:информир|сообща|напомина)",
+        r"\bнапомина",
+        r"\bс \d{1,2}[.:]\d{2} до \d{1,2}[.:]\d{2}",
+        r"\bс \d{1,2} до \d{1,2} час",
+        r"\bпресс-служб",
+        r"\bпо информации",
+        r"\bсостоялось",
+        r"\bсостоялся",
+        r"\bпрошл[аи]? (?:\w+ )?(?:акци|встреч|мероприят|субботник|заседани)",
+        r"\bв рамках",
+        r"\bнацпроект",
+        r"\bпрограмм[аы]",
+        r"\bзавершен[аы]? работ",
+        r"\bпоздравля",
+    ],
+    "resolved": [
+        r"(?<!заранее )\bспасибо(?! за (?:внимание|ответ|понимание|помощь заранее))",
+        r"(?<!заранее )\bблагодар(?!\w* за внимание)",
+        r"\bустранен",
+        r"\bустранил",
+        r"\bвосстановлен",
+        r"\bвосстановил",
+        r"\bпочинил",
+        r"\bотремонтировал",
+        r"\bубрали",
+        r"\bвывезли",
+        r"\bсделали",
+        r"\bрешен",
+        r"\bрешили",
+        r"\bдали (?:вод|свет|тепл|отоплен)",
+        r"\bвключили",
+        r"\bоперативно",
+        r"\bмолодцы",
+        r"\bнаконец-то (?:сделали|починили|убрали|отремонт|положили|дали)",
+        r"\bвсе работает",
+    ],
+    "question": [
+        r"\bкто-нибудь знает",
+        r"\bкто знает",
+        r"\bподскажите",
+        r"\bне подскажете",
+        r"\bкак думаете",
+        r"\bкак вам\b",
+        r"\?",
+    ],
+    "chatter": [
+        r"\bлюблю",
+        r"\bдруз",
+        r"\bдень рождени",
+        r"\bпоздравляю",
+        r"\bкрасив",
+        r"\bфото",
+        r"\bмузык",
+        r"\bпесн",
+        r"\bфильм",
+        r"\bигр[аеу]\b",
+        r"\bпродам",
+        r"\bкуплю",
+    ],
+}
+_COMPILED = {name: re.compile("|".join(patterns)) for name, patterns in CUES.items()}
+DENSE = [*CUES, "topic_hits", "short"]
+
+
+def cue_matches(text: str) -> dict[str, list[str]]:
+    lowered = text.lower().replace("ё", "е")
+    return {name: [m.group(0) for m in pattern.finditer(lowered)] for name, pattern in _COMPILED.items()}
+
+
+def cue_features(texts: Sequence[str]) -> np.ndarray:
+    rows = []
+    for text in texts:
+        hits = cue_matches(text)
+        topic_hits = sum(len(words) for words in topic_matches(text).values())
+        row = [min(len(hits[name]), 3) / 3 for name in CUES]
+        row.append(min(topic_hits, 4) / 4)
+        row.append(1.0 if len(text) < 80 else 0.0)
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(DENSE))
+
+
+@dataclass(frozen=True)
+class IncidentScore:
+    score: float
+    is_incident: bool
+    problem: str  # the matched problem or request cue, for the reason; may be empty
+
+
+class IncidentClassifier:
+    def __init__(self, model: LinearTextModel) -> None:
+        self.model = model
+        self.model.dense_fn = cue_features
+        self.threshold = float(model.meta.get("threshold", 0.5))
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> IncidentClassifier:
+        return cls(LinearTextModel.load(pack_dir(NAME, root), dense_fn=cue_features))
+
+    def map(self, texts: Sequence[str]) -> list[IncidentScore]:
+        scores = self.model.scores(texts)[:, 0]
+        out = []
+        for text, score in zip(texts, scores, strict=True):
+            hits = cue_matches(text)
+            problem = (hits["problem"] or hits["request"] or [""])[0]
+            out.append(IncidentScore(round(float(score), 4), bool(score >= self.threshold), problem))
+        return out

@@ -1,0 +1,130 @@
+"""The contract of ``infopole analyze``: JSON lines in, one JSON line out per input, in order.
+
+Input lines need ``id`` and ``text``; ``title``, ``date``, ``platform`` and metrics
+(``likes``, ``reposts``, ``views``, ``comments``, at the top level or under ``metrics``) are
+optional. A line that cannot be read yields ``{"id": …, "error": "…"}`` and processing goes on;
+``analyze_stream`` returns the number of such lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from infopole.domain.analysis import Analysis
+from infopole.domain.post import Metrics
+from nlp.analyzer import Document
+
+METRICS = ("likes", "reposts", "views", "comments")
+ID_IN_BROKEN_LINE = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+
+
+class DocumentAnalyzer(Protocol):
+    batch_size: int
+
+    def map_documents(self, documents: list[Document]) -> list[Analysis]: ...
+
+
+class InputError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: Any
+    document: Document | None = None
+    error: str = ""
+
+
+def parse_line(line: str) -> tuple[Any, Document]:
+    """The id as given and the document of one input line; raises ``InputError``."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"invalid JSON: {error.msg} at column {error.colno}") from error
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object")
+    if data.get("id") in (None, ""):
+        raise InputError("missing id")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise InputError("missing text" if text is None else "text must be a string")
+    title = data.get("title") or ""
+    if not isinstance(title, str):
+        raise InputError("title must be a string")
+    nested = data.get("metrics")
+    counters: dict[str, Any] = nested if isinstance(nested, dict) else data
+    try:
+        metrics = Metrics(**{name: int(counters.get(name) or 0) for name in METRICS})
+    except (TypeError, ValueError) as error:
+        raise InputError(f"bad metrics: {error}") from error
+    return data["id"], Document(key=str(data["id"]), text=text, title=title, reach=metrics.reach)
+
+
+def _item(line: str) -> _Item:
+    try:
+        identifier, document = parse_line(line)
+    except InputError as error:
+        return _Item(_salvage_id(line), error=str(error))
+    return _Item(identifier, document)
+
+
+def _salvage_id(line: str) -> Any:
+    """The id of a line that failed, if it can be read at all, so the caller can match the error."""
+    try:
+        data = json.loads(line)
+        return data.get("id") if isinstance(data, dict) else None
+    except json.JSONDecodeError:
+        match = ID_IN_BROKEN_LINE.search(line)
+        return json.loads(match.group(1)) if match else None
+
+
+def output_record(identifier: Any, analysis: Analysis) -> dict[str, Any]:
+    data = analysis.to_json()
+    del data["post_key"]
+    return {"id": identifier, **data}
+
+
+def _write(out: TextIO, record: dict[str, Any]) -> None:
+    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _flush(items: list[_Item], out: TextIO, analyzer: DocumentAnalyzer) -> int:
+    documents = [item.document for item in items if item.document is not None]
+    try:
+        analyses = iter(analyzer.map_documents(documents))
+    except Exception:  # one bad document must not fail its batch: retry them one by one
+        analyses = None
+    failed = 0
+    for item in items:
+        if item.document is None:
+            _write(out, {"id": item.id, "error": item.error})
+            failed += 1
+            continue
+        try:
+            analysis = next(analyses) if analyses else analyzer.map_documents([item.document])[0]
+        except Exception as error:
+            _write(out, {"id": item.id, "error": f"analysis failed: {type(error).__name__}: {error}"})
+            failed += 1
+            continue
+        _write(out, output_record(item.id, analysis))
+    return failed
+
+
+def analyze_stream(lines: Iterable[str], out: TextIO, analyzer: DocumentAnalyzer) -> int:
+    """Analyse JSON lines into ``out``; the number of lines that failed."""
+    failed = 0
+    pending: list[_Item] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        pending.append(_item(line))
+        if len(pending) >= analyzer.batch_size:
+            failed += _flush(pending, out, analyzer)
+            pending = []
+    if pending:
+        failed += _flush(pending, out, analyzer)
+    return failed

@@ -1,0 +1,41 @@
+"""Sentiment of a post: negative / neutral / positive with probabilities.
+
+Trained on RuSentiment (VK posts; CC BY-NC-SA 4.0): ``speech`` (greetings, thanks,
+congratulations) is mapped to positive and ``skip`` is dropped, see ``nlp/models/sentiment``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp.pack import LinearTextModel, pack_dir
+
+NAME = "sentiment"
+LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    label: str
+    scores: dict[str, float]
+
+
+class SentimentClassifier:
+    def __init__(self, model: LinearTextModel) -> None:
+        if tuple(model.labels) != LABELS:
+            raise ValueError(f"sentiment pack labels {model.labels}, expected {LABELS}")
+        self.model = model
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> SentimentClassifier:
+        return cls(LinearTextModel.load(pack_dir(NAME, root)))
+
+    def map(self, texts: Sequence[str]) -> list[Sentiment]:
+        scores = self.model.scores(texts)
+        out = []
+        for row in scores:
+            values = {label: round(float(value), 4) for label, value in zip(LABELS, row, strict=True)}
+            out.append(Sentiment(LABELS[int(row.argmax())], values))
+        return out

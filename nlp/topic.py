@@ -1,0 +1,81 @@
+"""Topic blocks: the 26 canonical blocks, multi-label with scores.
+
+A linear model trained with weak supervision (lexicon-labelled appeals, subtopic names, seed
+posts, and random VK posts as «no topic») is blended with the keyword lexicon itself; the
+blend weight is stored in the pack. A block is listed when its score passes ``threshold``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlp.lexicon import topic_matches
+from nlp.pack import LinearTextModel, pack_dir
+
+NAME = "topic"
+NONE = "—"  # the model's «not a municipal topic» label
+
+
+@dataclass(frozen=True)
+class Topics:
+    block: str | None
+    blocks: tuple[str, ...]
+    scores: dict[str, float]
+    keywords: dict[str, list[str]]
+
+
+def lexicon_scores(
+    texts: Sequence[str], labels: Sequence[str]
+) -> tuple[np.ndarray, list[dict[str, list[str]]]]:
+    """Per block: 1 - 0.5^hits, the share of the text's keyword hits going to each block."""
+    matrix = np.zeros((len(texts), len(labels)), dtype=np.float32)
+    index = {label: i for i, label in enumerate(labels)}
+    found = []
+    for row, text in enumerate(texts):
+        hits = topic_matches(text)
+        found.append(hits)
+        for block, words in hits.items():
+            matrix[row, index[block]] = 1 - 0.5 ** len(words)
+    return matrix, found
+
+
+class TopicClassifier:
+    def __init__(self, model: LinearTextModel) -> None:
+        self.model = model
+        self.blocks = [label for label in model.labels if label != NONE]
+        self.lexicon_weight = float(model.meta.get("lexicon_weight", 0.5))
+        self.threshold = float(model.meta.get("threshold", 0.3))
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> TopicClassifier:
+        return cls(LinearTextModel.load(pack_dir(NAME, root)))
+
+    def score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, list[dict[str, list[str]]]]:
+        """Blended block scores, texts × blocks (without the «none» label)."""
+        probabilities = self.model.scores(texts)
+        columns = [self.model.labels.index(block) for block in self.blocks]
+        model_part = probabilities[:, columns]
+        lexicon, found = lexicon_scores(texts, self.blocks)
+        weight = self.lexicon_weight
+        return (1 - weight) * model_part + weight * lexicon, found
+
+    def map(self, texts: Sequence[str]) -> list[Topics]:
+        scores, found = self.score_matrix(texts)
+        out = []
+        for row, keywords in zip(scores, found, strict=True):
+            order = np.argsort(-row)
+            ranked = [(self.blocks[i], float(row[i])) for i in order if row[i] >= self.threshold]
+            top = {block: round(float(row[i]), 4) for i in order[:5] for block in [self.blocks[i]]}
+            out.append(
+                Topics(
+                    block=ranked[0][0] if ranked else None,
+                    blocks=tuple(block for block, _ in ranked),
+                    scores=top,
+                    keywords=keywords,
+                )
+            )
+        return out

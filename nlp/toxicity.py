@@ -1,0 +1,22 @@
+"""Toxicity 0–1: insults and obscenity. Trained on RUSSE 2022 detox pairs (toxic vs. rewrite)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nlp.pack import LinearTextModel, pack_dir
+
+NAME = "toxicity"
+
+
+class ToxicityClassifier:
+    def __init__(self, model: LinearTextModel) -> None:
+        self.model = model
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> ToxicityClassifier:
+        return cls(LinearTextModel.load(pack_dir(NAME, root)))
+
+    def map(self, texts: Sequence[str]) -> list[float]:
+        return [round(float(row[0]), 4) for row in self.model.scores(texts)]

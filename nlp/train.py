@@ -1,0 +1,357 @@
+"""Train the model packs of ``nlp`` from the shared datasets: one command, one seed.
+
+    python -m nlp.train --data ../shared/data --out nlp/models [--only sentiment,topic] [--seed 13]
+
+Every pack gets ``meta.json`` (labels, protocol, date, data and licence, metrics on a
+validation split of the training data) and a model card ``README.md``. The official
+RuSentiment test set, the held-out random VK posts and ``tests/data/nlp_dev.jsonl`` are
+never read here: they belong to ``nlp.evaluate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+from nlp import incident as incident_module
+from nlp import sentiment as sentiment_module
+from nlp import topic as topic_module
+from nlp.lexicon import topic_matches
+from nlp.normalize import normalize
+from nlp.pack import Features, LinearTextModel, idf_weights, tfidf
+from nlp.training import data, templates
+from nlp.training.seeds import SEEDS
+
+SEEDS_PATH = "nlp/training/seeds.py"
+
+
+def fit(
+    name: str,
+    labels: list[str],
+    kind: str,
+    texts: Sequence[str],
+    y: Sequence[int],
+    c: float,
+    features: Features,
+    dense: np.ndarray | None = None,
+    dense_names: Sequence[str] = (),
+    class_weight: str | None = None,
+    seed: int = 13,
+    sample_weight: Sequence[float] | None = None,
+) -> LinearTextModel:
+    chars, words = features.counts(texts)
+    char_idf, word_idf = idf_weights(chars), idf_weights(words)
+    parts = [tfidf(chars, char_idf), tfidf(words, word_idf)]
+    if dense is not None:
+        parts.append(sparse.csr_matrix(dense))
+    matrix = sparse.hstack(parts, format="csr")
+    model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight, random_state=seed)
+    model.fit(
+        matrix, np.asarray(y), sample_weight=None if sample_weight is None else np.asarray(sample_weight)
+    )
+    return LinearTextModel(
+        name=name,
+        labels=labels,
+        kind=kind,
+        features=features,
+        char_idf=char_idf,
+        word_idf=word_idf,
+        coef=model.coef_.astype(np.float32),
+        intercept=model.intercept_.astype(np.float32),
+        dense=list(dense_names),
+    )
+
+
+def split(items: list[Any], seed: int, share: float = 0.1) -> tuple[list[Any], list[Any]]:
+    shuffled = list(items)
+    random.Random(seed).shuffle(shuffled)
+    cut = int(len(shuffled) * share)
+    return shuffled[cut:], shuffled[:cut]
+
+
+def card(directory: Path, title: str, meta: dict[str, Any], body: str) -> None:
+    metrics = "\n".join(f"- {key}: {value}" for key, value in meta.get("metrics", {}).items())
+    text = f"""# {title}
+
+- id: `{meta["id"]}`, protocol {meta["protocol"]}, trained {meta["date"]} with seed {meta["seed"]}
+- labels: {", ".join(meta["labels"])}
+- data: {meta["data"]}
+- data licence: {meta["licence"]}
+- model: logistic regression over hashed tf-idf char {meta["features"]["char_ngrams"]} and word
+  {meta["features"]["word_ngrams"]} n-grams{" + " + ", ".join(meta["dense"]) if meta["dense"] else ""}
+
+## Metrics (validation split of the training data; held-out numbers: `python -m nlp.evaluate`)
+
+{metrics}
+
+{body.strip()}
+
+Reproduce: `python -m nlp.train --data ../shared/data --out nlp/models --only {meta["name"]} \\
+--seed {meta["seed"]}`
+"""
+    (directory / "README.md").write_text(text, "utf-8")
+
+
+def common_meta(seed: int) -> dict[str, Any]:
+    return {"date": datetime.now(UTC).date().isoformat(), "seed": seed}
+
+
+# --- sentiment ---------------------------------------------------------------------------------
+
+
+def train_sentiment(root: Path, out: Path, seed: int) -> None:
+    rows = data.three_class(
+        data.rusentiment(root, "random_posts") + data.rusentiment(root, "preselected_posts")
+    )
+    train, valid = split(rows, seed)
+    labels = list(sentiment_module.LABELS)
+    features = Features()
+
+    def run(items: list[data.Labelled], c: float) -> LinearTextModel:
+        texts = [normalize(row.text) for row in items]
+        return fit("sentiment", labels, "softmax", texts, [labels.index(r.label) for r in items], c, features)
+
+    best_c, best = 0.0, -1.0
+    valid_texts = [normalize(row.text) for row in valid]
+    gold = [labels.index(row.label) for row in valid]
+    for c in (3.0, 6.0, 12.0):
+        model = run(train, c)
+        score = f1_score(gold, model.scores(valid_texts).argmax(axis=1), average="macro")
+        print(f"sentiment C={c}: validation macro-F1 {score:.4f}", flush=True)
+        if score > best:
+            best_c, best = c, score
+    model = run(rows, best_c)
+    meta = {
+        **common_meta(seed),
+        "data": "RuSentiment random_posts + preselected_posts (speech→positive, skip dropped)",
+        "licence": "CC BY-NC-SA 4.0 (RuSentiment, Rogers et al. 2018): the weights are derived data",
+        "c": best_c,
+        "metrics": {"validation_macro_f1": round(best, 4), "train_size": len(rows)},
+    }
+    model.save(out / "sentiment", meta)
+    card(
+        out / "sentiment",
+        "Sentiment (negative / neutral / positive)",
+        model.meta,
+        """
+Trained on VK posts of 2013–2016; municipal complaints are rarer there than in production, so
+expect more neutral than negative on dry formal appeals. `speech` (greetings, thanks) counts as positive.
+""",
+    )
+
+
+# --- toxicity ----------------------------------------------------------------------------------
+
+
+def train_toxicity(root: Path, out: Path, seed: int) -> None:
+    rows = data.detox(root, "train")
+    valid = data.detox(root, "dev")
+    features = Features(char_bits=17, word_bits=16)
+
+    def run(items: list[data.Labelled], c: float) -> LinearTextModel:
+        texts = [normalize(row.text) for row in items]
+        y = [int(row.label == "toxic") for row in items]
+        return fit("toxicity", ["toxic"], "sigmoid", texts, y, c, features, class_weight="balanced")
+
+    gold = [int(row.label == "toxic") for row in valid]
+    texts = [normalize(row.text) for row in valid]
+    best_c, best = 0.0, -1.0
+    for c in (2.0, 8.0):
+        model = run(rows, c)
+        score = f1_score(gold, model.scores(texts)[:, 0] >= 0.5)
+        print(f"toxicity C={c}: dev F1 {score:.4f}", flush=True)
+        if score > best:
+            best_c, best = c, score
+    model = run(rows, best_c)
+    meta = {
+        **common_meta(seed),
+        "data": (
+            "RUSSE 2022 detox train: toxic comments vs. their neutral rewrites (dev held out for evaluation)"
+        ),
+        "licence": "RUSSE 2022 detox (s-nlp/russe_detox_2022), OpenRAIL++ as published by the authors",
+        "c": best_c,
+        "metrics": {"dev_f1_toxic": round(best, 4), "train_size": len(rows)},
+    }
+    model.save(out / "toxicity", meta)
+    card(
+        out / "toxicity",
+        "Toxicity (0–1)",
+        model.meta,
+        """
+The rewrites keep the topic and drop the insults, so the model learns insults and obscenity,
+not negativity. Harsh but polite complaints should score low.
+""",
+    )
+
+
+# --- topic -------------------------------------------------------------------------------------
+
+
+def lexicon_label(text: str) -> str | None:
+    """The block with the most keyword hits if it leads clearly; ``None`` when unclear."""
+    hits = Counter({block: len(words) for block, words in topic_matches(text).items()})
+    ranked = hits.most_common(2)
+    if not ranked:
+        return None
+    if len(ranked) == 2 and ranked[1][1] * 1.5 >= ranked[0][1]:
+        return None
+    return ranked[0][0]
+
+
+def topic_corpus(root: Path, seed: int) -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    labels: list[str] = []
+    for appeal in data.appeals(root):
+        label = lexicon_label(appeal.full_text)
+        if label:
+            texts.append(normalize(appeal.full_text))
+            labels.append(label)
+    for subtopic, block in data.subtopics(root).items():
+        texts.append(normalize(subtopic.replace("★", "")))
+        labels.append(block)
+    for seed_item in SEEDS:
+        if seed_item.block:
+            texts.append(normalize(seed_item.text))
+            labels.append(seed_item.block)
+    chatter = [
+        row.text
+        for row in data.rusentiment(root, "random_posts")
+        if not data.held_out(row.text) and not topic_matches(row.text)
+    ]
+    random.Random(seed).shuffle(chatter)
+    for text in chatter[:2500]:
+        texts.append(normalize(text))
+        labels.append(topic_module.NONE)
+    return texts, labels
+
+
+def train_topic(root: Path, out: Path, seed: int) -> None:
+    from infopole.config.blocks import blocks
+
+    labels = [*blocks(), topic_module.NONE]
+    texts, names = topic_corpus(root, seed)
+    counts = Counter(names)
+    print("topic corpus:", dict(counts), flush=True)
+    features = Features(char_bits=16, word_bits=15)
+    y = [labels.index(name) for name in names]
+    model = fit("topic", labels, "softmax", texts, y, 10.0, features, class_weight="balanced")
+    meta = {
+        **common_meta(seed),
+        "data": (
+            "weak labels: Troitsk appeals labelled by the keyword lexicon (nlp/lexicon.py), the 195 subtopic "
+            f"names of the taxonomy, seed posts ({SEEDS_PATH}), 2,500 random RuSentiment VK posts without "
+            "keywords as «no topic»"
+        ),
+        "licence": (
+            "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0; taxonomy: public task materials"
+        ),
+        "lexicon_weight": 0.5,
+        "threshold": 0.3,
+        "metrics": {"train_size": len(texts), "blocks_with_examples": len([k for k in counts if k != "—"])},
+    }
+    model.save(out / "topic", meta)
+    card(
+        out / "topic",
+        "Topic blocks (26 canonical blocks, multi-label)",
+        model.meta,
+        """
+Scores are a blend: (1 − lexicon_weight) · model probability + lexicon_weight · keyword score.
+A block is listed in `blocks` when its score reaches `threshold`. Blocks rare in the appeals
+(Мобилизация, Коронавирус, Спецпроекты, Государственная собственность) rest on seeds and subtopic names.
+""",
+    )
+
+
+# --- incident ----------------------------------------------------------------------------------
+
+
+INCIDENT_WEIGHTS = {"appeal": 1.0, "chatter": 1.0, "template": 2.0, "seed": 6.0}
+
+
+def incident_corpus(root: Path, seed: int) -> tuple[list[str], list[int], list[float]]:
+    """Texts, labels and sample weights: the hand-written hard cases weigh more than the 800 appeals."""
+    rows: list[tuple[str, int, str]] = [(appeal.full_text, 1, "appeal") for appeal in data.appeals(root)]
+    rows += [(item.text, int(item.incident), "seed") for item in SEEDS if item.incident is not None]
+    positives, negatives = templates.generate(600, seed)
+    rows += [(text, 1, "template") for text in positives] + [(text, 0, "template") for text in negatives]
+    chatter = [row.text for row in data.rusentiment(root, "random_posts") if not data.held_out(row.text)]
+    random.Random(seed).shuffle(chatter)
+    rows += [(text, 0, "chatter") for text in chatter[:6000]]
+    return (
+        [normalize(text) for text, _, _ in rows],
+        [label for _, label, _ in rows],
+        [INCIDENT_WEIGHTS[source] for _, _, source in rows],
+    )
+
+
+def train_incident(root: Path, out: Path, seed: int) -> None:
+    texts, y, weights = incident_corpus(root, seed)
+    print("incident corpus:", Counter(y), flush=True)
+    features = Features(char_bits=17, word_bits=16)
+    dense = incident_module.cue_features(texts)
+    model = fit(
+        "incident", ["incident"], "sigmoid", texts, y, 4.0, features,
+        dense=dense * 3, dense_names=incident_module.DENSE, class_weight="balanced", sample_weight=weights,
+    )  # fmt: skip
+    model.coef[:, -len(incident_module.DENSE) :] *= 3  # the cue columns were scaled ×3 while fitting
+    meta = {
+        **common_meta(seed),
+        "data": (
+            "positives: 802 Troitsk appeals and seed complaints; "
+            "negatives: 6,000 random RuSentiment VK posts "
+            f"(not the held-out slice), seed hard negatives ({SEEDS_PATH}) and template-generated "
+            "complaints and municipal non-incidents (nlp/training/templates.py)"
+        ),
+        "licence": "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0",
+        "threshold": 0.5,
+        "metrics": {"train_size": len(texts)},
+    }
+    model.save(out / "incident", meta)
+    card(
+        out / "incident",
+        "Incident (a problem or request needing action)",
+        model.meta,
+        """
+Dense cue features (nlp/incident.py: problem, duration, request, place, announcement, resolved,
+question, chatter, topic keyword hits, short text) sit beside the n-grams; they carry the
+difference between an announced outage and a reported one.
+""",
+    )
+
+
+TRAINERS = {
+    "sentiment": train_sentiment,
+    "toxicity": train_toxicity,
+    "topic": train_topic,
+    "incident": train_incident,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=Path("nlp/models"))
+    parser.add_argument("--only", default=",".join(TRAINERS))
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    for name in args.only.split(","):
+        started = time.monotonic()
+        TRAINERS[name](args.data, args.out, args.seed)
+        print(f"{name}: trained in {time.monotonic() - started:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

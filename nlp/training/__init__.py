@@ -1,0 +1,1 @@
+"""Training data readers and weak labels for the models of ``nlp``."""

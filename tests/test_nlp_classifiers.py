@@ -1,0 +1,81 @@
+"""Each classifier against a labelled sample it was not trained on, with a floor a trivial model misses."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import f1_score
+
+from nlp.incident import IncidentClassifier
+from nlp.normalize import normalize
+from nlp.sentiment import SentimentClassifier
+from nlp.topic import TopicClassifier
+from nlp.toxicity import ToxicityClassifier
+from nlp.training import data
+
+SHARED = Path(__file__).parent.parent.parent / "shared" / "data"
+DEV = Path(__file__).parent / "data" / "nlp_dev.jsonl"
+
+
+def majority_f1(gold: list[str]) -> float:
+    majority = Counter(gold).most_common(1)[0][0]
+    return float(f1_score(gold, [majority] * len(gold), average="macro"))
+
+
+def test_sentiment_on_rusentiment_test_sample() -> None:
+    rows = data.three_class(data.rusentiment(SHARED, "test"))[:600]
+    gold = [row.label for row in rows]
+    predicted = [s.label for s in SentimentClassifier.load().map([normalize(row.text) for row in rows])]
+    macro = f1_score(gold, predicted, average="macro")
+    assert majority_f1(gold) < 0.3
+    assert macro > 0.62
+
+
+def test_sentiment_scores_are_probabilities() -> None:
+    (result,) = SentimentClassifier.load().map(["Спасибо огромное, очень довольны!"])
+    assert result.label == "positive"
+    assert sum(result.scores.values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_toxicity_on_detox_dev_sample() -> None:
+    rows = data.detox(SHARED, "dev")[:400]
+    gold = [row.label == "toxic" for row in rows]
+    scores = ToxicityClassifier.load().map([normalize(row.text) for row in rows])
+    f1 = f1_score(gold, [score >= 0.5 for score in scores])
+    assert f1_score(gold, [True] * len(gold)) < 0.6
+    assert f1 > 0.8
+
+
+def test_topic_on_dev_set() -> None:
+    items = [item for item in data.jsonl(DEV) if item["block"]]
+    topics = TopicClassifier.load().map([normalize(str(item["text"])) for item in items])
+    accuracy = sum(item["block"] == topic.block for item, topic in zip(items, topics, strict=True)) / len(
+        items
+    )
+    majority = Counter(str(item["block"]) for item in items).most_common(1)[0][1] / len(items)
+    assert majority < 0.2
+    assert accuracy > 0.6
+
+
+def test_topic_lists_blocks_by_score() -> None:
+    (topic,) = TopicClassifier.load().map(["Во дворе яма на дороге и мусор не вывозят неделю"])
+    assert topic.block in {"Дороги", "Мусор/Свалки/ТКО", "Благоустройство"}
+    scores = [topic.scores[block] for block in topic.blocks if block in topic.scores]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_incident_on_dev_set() -> None:
+    items = list(data.jsonl(DEV))
+    results = IncidentClassifier.load().map([normalize(str(item["text"])) for item in items])
+    gold = [bool(item["is_incident"]) for item in items]
+    f1 = f1_score(gold, [result.is_incident for result in results])
+    assert f1_score(gold, [True] * len(gold)) < 0.65  # «everything is an incident»
+    assert f1 > 0.7
+
+
+def test_incident_rarely_fires_on_random_vk_posts() -> None:
+    rows = [row for row in data.rusentiment(SHARED, "random_posts") if data.held_out(row.text)][:1000]
+    results = IncidentClassifier.load().map([normalize(row.text) for row in rows])
+    assert sum(result.is_incident for result in results) / len(rows) < 0.03

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp.pack import MODELS_DIR, PROTOCOL, Features, LinearTextModel, PackError, idf_weights
+
+
+def test_every_shipped_pack_has_meta_card_and_licence() -> None:
+    for name in ("sentiment", "topic", "incident", "toxicity"):
+        directory = MODELS_DIR / name
+        meta = json.loads((directory / "meta.json").read_text("utf-8"))
+        assert meta["protocol"] == PROTOCOL
+        assert meta["labels"] and meta["licence"] and meta["date"] and "metrics" in meta
+        assert (directory / "README.md").read_text("utf-8").startswith("# ")
+        assert (directory / "weights.npz").stat().st_size < 8_000_000
+    sentiment = json.loads((MODELS_DIR / "sentiment" / "meta.json").read_text("utf-8"))
+    assert "CC BY-NC-SA" in sentiment["licence"]
+
+
+def test_a_pack_of_another_protocol_is_rejected(tmp_path: Path) -> None:
+    copy = tmp_path / "toxicity"
+    shutil.copytree(MODELS_DIR / "toxicity", copy)
+    meta = json.loads((copy / "meta.json").read_text("utf-8"))
+    meta["protocol"] = PROTOCOL + 1
+    (copy / "meta.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(PackError, match="protocol"):
+        LinearTextModel.load(copy)
+
+
+def test_a_directory_without_meta_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(PackError, match=r"meta\.json"):
+        LinearTextModel.load(tmp_path)
+
+
+def test_save_and_load_give_the_same_scores(tmp_path: Path) -> None:
+    features = Features(char_bits=10, word_bits=10)
+    texts = ["нет воды", "спасибо большое"]
+    chars, words = features.counts(texts)
+    rng = np.random.default_rng(0)
+    model = LinearTextModel(
+        name="tiny",
+        labels=["a", "b"],
+        kind="softmax",
+        features=features,
+        char_idf=idf_weights(chars),
+        word_idf=idf_weights(words),
+        coef=rng.normal(size=(2, 2048)).astype(np.float32),
+        intercept=np.zeros(2, dtype=np.float32),
+    )
+    model.save(tmp_path / "tiny", {"date": "2026-01-01", "licence": "test", "metrics": {}})
+    loaded = LinearTextModel.load(tmp_path / "tiny")
+    assert loaded.model_id.startswith("tiny-")
+    np.testing.assert_allclose(loaded.scores(texts), model.scores(texts), atol=2e-2)  # float16 weights
+    assert loaded.scores(texts).sum(axis=1) == pytest.approx([1, 1], abs=1e-5)
