@@ -213,7 +213,8 @@ ensure_user() {
 # as_node CMD...: runs a command as the user that owns the node.
 as_node() {
     if is_root; then
-        runuser -u "$ES_USER" -- "$@"
+        # From /: the current directory may be unreadable for that user (a clone under /root).
+        (cd / && runuser -u "$ES_USER" -- "$@")
     else
         "$@"
     fi
@@ -269,7 +270,7 @@ cmd_start() {
     command -v curl >/dev/null 2>&1 || {
         is_root || die "нужен curl / curl is required"
         DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl ca-certificates >&2
     }
     if running_pid >/dev/null; then
         wait_ready || {

@@ -79,7 +79,8 @@ ensure_server() {
 # as_owner CMD...: runs a command as the user that owns the data dir.
 as_owner() {
     if is_root; then
-        runuser -u "$PG_OS_USER" -- "$@"
+        # From /: the current directory may be unreadable for that user (a clone under /root).
+        (cd / && runuser -u "$PG_OS_USER" -- "$@")
     else
         "$@"
     fi
