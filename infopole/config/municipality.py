@@ -87,6 +87,8 @@ class SlaPolicy(_Model):
     final_answer_working_days: int = Field(default=7, gt=0)
     appeal_59fz_days: int = Field(default=30, gt=0)  # calendar days, 59-ФЗ
     at_risk_share: float = Field(default=0.75, gt=0, lt=1)
+    pre_holiday_shortening_hours: float = Field(default=1, ge=0, lt=8)  # ТК РФ ст. 95
+    escalate_overdue: bool = True  # an overdue case is escalated to the куратор once per round
 
     @field_validator("working_hours_end")
     @classmethod
@@ -95,6 +97,15 @@ class SlaPolicy(_Model):
         if start is not None and end <= start:
             raise ValueError("working_hours_end must be later than working_hours_start")
         return end
+
+
+class CasePolicy(_Model):
+    """When a new incident post joins an open case instead of opening its own, and rating limits."""
+
+    join_window_hours: float = Field(default=72, gt=0)  # same block and place within this window
+    near_duplicate_similarity: float = Field(default=0.6, gt=0, le=1)  # word-shingle Jaccard
+    join_by_place: bool = True
+    min_cases_for_rating: int = Field(default=5, ge=1)
 
 
 class OfficialPage(_Model):
@@ -114,6 +125,12 @@ class Severity(StrEnum):
     HIGH = "high"
 
 
+class Channel(StrEnum):
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    WEBHOOK = "webhook"
+
+
 class Recipient(_Model):
     position: str
     role: Role
@@ -121,6 +138,98 @@ class Recipient(_Model):
     telegram_chat_id: str = ""
     min_severity: Severity = Severity.MEDIUM
     blocks: list[str] = []  # empty: all blocks
+    webhook_url: str = ""
+    channels: list[Channel] = []  # empty: every channel that has an address above
+    kinds: list[str] = []  # alert kinds (risk, spike, silence…); empty: all kinds
+    digest: bool = False  # one message a day at ``alerts.digest_at``; high severity still goes at once
+    quiet_hours: bool = True  # hold low and medium alerts during ``alerts.quiet_hours``
+
+    @property
+    def id(self) -> str:
+        """A stable name for deliveries: the position and role, as the decree lists the person."""
+        return f"{self.role.value}:{self.position}"
+
+    def addresses(self) -> dict[Channel, str]:
+        """Where this person gets alerts, per channel; a channel without an address is skipped."""
+        known = {Channel.EMAIL: self.email, Channel.TELEGRAM: self.telegram_chat_id}
+        known[Channel.WEBHOOK] = self.webhook_url
+        wanted = self.channels or list(Channel)
+        return {channel: known[channel] for channel in wanted if known[channel]}
+
+
+class QuietHours(_Model):
+    """Local night hours of the municipality when only high-severity alerts are sent."""
+
+    enabled: bool = True
+    start: time = time(22, 0)
+    end: time = time(8, 0)
+
+
+class RiskRule(_Model):
+    threshold: float = Field(default=0.7, ge=0, le=1)
+    high_from: float = Field(default=0.9, ge=0, le=1)  # severity high at or above this score
+    per_block: dict[str, float] = {}  # a stricter or looser threshold for a block
+    per_source: dict[str, float] = {}  # …or for a source (wins over the block)
+
+
+class Watchlist(_Model):
+    """A saved search in the analysts' query language (``index.query``) watched on new posts."""
+
+    name: str
+    query: str
+    severity: Severity = Severity.MEDIUM
+
+
+DEFAULT_WATCHLISTS = [
+    Watchlist(name="ЧП", query="ЧП OR чрезвычайный OR авария OR взрыв", severity=Severity.HIGH),
+    Watchlist(name="Пожар", query="пожар OR горит OR возгорание", severity=Severity.HIGH),
+    Watchlist(name="Митинг", query="митинг OR пикет OR протест OR забастовка", severity=Severity.HIGH),
+    Watchlist(name="Отравление", query="отравление OR отравиться", severity=Severity.HIGH),
+]
+
+
+class SpikeRule(_Model):
+    """Volume far above the same hours of the previous weeks (median and MAD by hour of week)."""
+
+    window_hours: int = Field(default=3, ge=1, le=24)
+    history_weeks: int = Field(default=4, ge=2, le=12)
+    min_history_weeks: int = Field(default=3, ge=2, le=12)  # fewer: a cold start, no alert
+    min_count: int = Field(default=5, ge=1)
+    min_ratio: float = Field(default=2.0, ge=1)
+    robust_z: float = Field(default=4.0, gt=0)
+
+
+class StoryRule(_Model):
+    window_hours: float = Field(default=6, gt=0)
+    min_posts: int = Field(default=4, ge=2)
+    min_reach: int = Field(default=0, ge=0)  # 0: count posts only
+    growth_posts_per_hour: float = Field(default=4, gt=0)  # a known story that grows this fast alerts again
+
+
+class SilenceRule(_Model):
+    max_silence_hours: float = Field(default=24, gt=0)
+    per_source: dict[str, float] = {}
+    collector_stale_hours: float = Field(default=3, gt=0)  # no successful run for this long: broken
+
+
+class AlertsConfig(_Model):
+    """The ``alerts:`` section: every threshold has a default, so a file without it still alerts."""
+
+    enabled: bool = True
+    max_post_age_hours: float = Field(default=24, gt=0)  # an old post found late is not news
+    risk: RiskRule = RiskRule()
+    watchlists: list[Watchlist] = DEFAULT_WATCHLISTS
+    watch_officials: bool = True  # each name in ``officials`` is a watchlist too
+    spike: SpikeRule = SpikeRule()
+    story: StoryRule = StoryRule()
+    silence: SilenceRule = SilenceRule()
+    sla_at_risk: bool = True  # also warn before the deadline (at ``sla.at_risk_share``)
+    quiet_hours: QuietHours = QuietHours()
+    digest_at: time = time(8, 30)
+    throttle_minutes: int = Field(default=30, ge=0)  # updates of one alert: at most one message per
+    escalation_minutes: int = Field(default=30, gt=0)  # high severity unacknowledged this long
+    escalate_to: Role = Role.CURATOR
+    max_attempts: int = Field(default=8, ge=1)
 
 
 class Municipality(_Model):
@@ -140,6 +249,9 @@ class Municipality(_Model):
     official_pages: list[OfficialPage] = []
     recipients: list[Recipient] = []
     officials: list[str] = []  # surnames or full names of officials to recognise in posts
+    official_accounts: list[str] = []  # author pseudonyms of officials who answer under posts
+    cases: CasePolicy = CasePolicy()
+    alerts: AlertsConfig = AlertsConfig()
 
     @field_validator("oktmo", mode="before")
     @classmethod
@@ -267,6 +379,24 @@ def check_references(municipality: Municipality) -> Iterator[tuple[Loc, str]]:
         for j, block in enumerate(recipient.blocks):
             if block not in blocks():
                 yield ("recipients", i, "blocks", j), f"неизвестный блок «{block}»"
+        for j, kind in enumerate(recipient.kinds):
+            if kind not in ALERT_KINDS:
+                yield ("recipients", i, "kinds", j), f"неизвестный вид оповещений «{kind}»"
+    yield from _check_alerts(municipality.alerts, source_ids)
+
+
+ALERT_KINDS = ("risk", "watchlist", "spike", "story", "silence", "sla", "operator")
+
+
+def _check_alerts(alerts: AlertsConfig, source_ids: set[str]) -> Iterator[tuple[Loc, str]]:
+    for block in alerts.risk.per_block:
+        if block not in blocks():
+            yield ("alerts", "risk", "per_block", block), f"неизвестный блок «{block}»"
+    for section, per_source in (("risk", alerts.risk.per_source), ("silence", alerts.silence.per_source)):
+        for source_id in per_source:
+            if source_id not in source_ids:
+                yield ("alerts", section, "per_source", source_id), f"нет такого источника «{source_id}»"
+    yield from _duplicates("alerts.watchlists", (w.name for w in alerts.watchlists), "name")
 
 
 def _duplicates(section: str, values: Iterable[str], field: str) -> Iterator[tuple[Loc, str]]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -163,6 +164,9 @@ class AnalysisRow(Base):
 
 
 class IncidentRow(Base):
+    """A case of the appeals queue. ``version`` guards against lost updates: a write based on a
+    stale read fails instead of silently overwriting someone else's change."""
+
     __tablename__ = "incidents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -176,6 +180,18 @@ class IncidentRow(Base):
     first_answer_due: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
+    kind: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
+    street: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    channel: Mapped[str] = mapped_column(String(32), default="social", server_default="social")
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    reject_reason: Mapped[str | None] = mapped_column(String(32))
+    escalated_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own protocol
 
@@ -186,6 +202,7 @@ class IncidentPostRow(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
     post_key: Mapped[str] = mapped_column(ForeignKey("posts.key"), primary_key=True, unique=True)
     added_at: Mapped[datetime]
+    joined_by: Mapped[str] = mapped_column(String(32), default="opened", server_default="opened")
 
 
 class IncidentUpdateRow(Base):
@@ -198,6 +215,13 @@ class IncidentUpdateRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[str | None] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(String(24), default="routed", server_default="routed")
+    previous_status: Mapped[str | None] = mapped_column(String(16))
+    previous_department_id: Mapped[str | None] = mapped_column(String(80))
+    held_hours: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    link: Mapped[str] = mapped_column(Text, default="", server_default="")
+    formal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AlertRow(Base):
@@ -242,3 +266,45 @@ class AuditEventRow(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     client: Mapped[str] = mapped_column(String(80), default="")
+
+
+class AlertUpdateRow(Base):
+    """One cause of an alert: the first one and every later one grouped into it (a story's new
+    posts, a spike's next hour, an escalation). The unique ``key`` makes re-detection a no-op."""
+
+    __tablename__ = "alert_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AlertDeliveryRow(Base):
+    """The outbox: one message to one recipient over one channel, written in the same transaction
+    as the alert it announces, so a decided alert is never lost. ``status`` is pending → sending
+    (claimed, before the network call) → sent, or back to pending with ``next_attempt_at``, or failed."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # alert / update / escalation
+    recipient: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(300))
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    remote_id: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
