@@ -1,0 +1,1 @@
+"""Channels: each a small ``Notifier`` that puts one rendered ``Message`` on the wire."""
