@@ -82,7 +82,8 @@ def test_routing(block: str | None, settlement: str | None, department: str | No
         # 3 November 2025 was a day off transferred from Saturday 1 November, 4 November a holiday;
         # Saturday 1 November 2025 was a working day.
         (datetime(2025, 10, 31, 17, 0), 4, datetime(2025, 11, 1, 12, 0)),
-        (datetime(2025, 11, 1, 17, 0), 4, datetime(2025, 11, 5, 12, 0)),
+        # …and a pre-holiday day, one hour shorter (ТК РФ ст. 95): it closed at 17:00.
+        (datetime(2025, 11, 1, 16, 0), 4, datetime(2025, 11, 5, 12, 0)),
         # New Year holidays 2026: 31 Dec to 11 Jan off
         (datetime(2025, 12, 30, 16, 0), 8, datetime(2026, 1, 12, 15, 0)),
     ],
