@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from threadpoolctl import threadpool_limits
+
 from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post
@@ -99,8 +101,11 @@ class Analyzer:
 
     def map_documents(self, documents: Sequence[Document]) -> list[Analysis]:
         out: list[Analysis] = []
-        for batch in chop(documents, self.batch_size):
-            out.extend(self._batch(batch))
+        # numpy's BLAS threads fight each other on a shared 2-core machine (10× slower NER):
+        # one thread per process; scale with processes
+        with threadpool_limits(limits=1):
+            for batch in chop(documents, self.batch_size):
+                out.extend(self._batch(batch))
         return out
 
     def _batch(self, documents: Sequence[Document]) -> list[Analysis]:
@@ -112,9 +117,10 @@ class Analyzer:
         incidents = self.incident.map(texts)
         toxicities = self.toxicity.map(texts)
         results: dict[int, Analysis] = {}
+        entity_lists = list(self.ner.map([documents[i].full_text for i in russian]))
         for k, i in enumerate(russian):
             document = documents[i]
-            entities = self.ner(document.full_text)
+            entities = entity_lists[k]
             addresses, settlement = self.geo(document.full_text)
             officials = officials_mentioned(entities, document.full_text, self.officials)
             incident = incidents[k]

@@ -33,25 +33,30 @@ class NerTagger:
             self.vocab = MorphVocab()
 
     def __call__(self, text: str) -> list[Entity]:
-        from natasha import Doc
-
-        if not text.strip():
-            return []
-        doc = Doc(text)
-        doc.segment(self.segmenter)
-        doc.tag_ner(self.ner)
-        if not doc.spans:
-            return []
-        doc.tag_morph(self.morph)  # normal forms need the morphology of the span's tokens
-        entities = []
-        for span in doc.spans:
-            span.normalize(self.vocab)
-            entities.append(adapt_span(span))
-        return entities
+        return next(self.map([text]))
 
     def map(self, texts: Iterable[str]) -> Iterator[list[Entity]]:
-        for text in texts:
-            yield self(text)
+        """Entities per text; the NER network runs over the texts in batches."""
+        from natasha import Doc
+        from natasha.doc import adapt_spans
+
+        texts = list(texts)
+        markups = self.ner.map([text if text.strip() else "." for text in texts])
+        for text, markup in zip(texts, markups, strict=True):
+            if not text.strip() or not markup.spans:
+                yield []
+                continue
+            doc = Doc(text)
+            doc.segment(self.segmenter)
+            doc.spans = list(adapt_spans(doc, markup.spans))
+            doc.envelop_span_tokens()
+            doc.envelop_sent_spans()
+            doc.tag_morph(self.morph)  # normal forms need the morphology of the span's tokens
+            entities = []
+            for span in doc.spans:
+                span.normalize(self.vocab)
+                entities.append(adapt_span(span))
+            yield entities
 
 
 def officials_mentioned(entities: Sequence[Entity], text: str, officials: Sequence[str]) -> list[str]:
