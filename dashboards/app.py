@@ -91,7 +91,7 @@ def _incident_row(
     runtime: Runtime, incident: Incident, departments: dict[str, str], now: datetime
 ) -> dict[str, Any]:
     post = runtime.posts.get(incident.post_keys[0]) if incident.post_keys else None
-    overdue = bool(incident.is_open and incident.first_answer_due and incident.first_answer_due < now)
+    overdue = bool(incident.is_open and incident.due_at and incident.due_at < now)  # the pending deadline
     return {
         "incident": incident,
         "department": departments.get(incident.department_id or "", "на распределении у руководителя МЦУ"),

@@ -61,7 +61,7 @@ def week_figures(runtime: Runtime, now: datetime) -> WeekFigures:
         overdue = s.scalar(
             select(func.count())
             .select_from(IncidentRow)
-            .where(IncidentRow.status.in_(open_statuses), IncidentRow.first_answer_due < now)
+            .where(IncidentRow.status.in_(open_statuses), IncidentRow.due_at < now)
         )
         risky = s.execute(
             select(AnalysisRow.risk_score, PostRow.text, PostRow.url)
