@@ -134,8 +134,11 @@ fetch() {
     say "скачиваю / downloading $base"
     for algo in sha512 sha1; do
         rm -f "$zip.$algo"
-        download "$base.$algo" "$zip.$algo.part" 2>/dev/null && mv "$zip.$algo.part" "$zip.$algo" ||
+        if download "$base.$algo" "$zip.$algo.part" 2>/dev/null; then
+            mv "$zip.$algo.part" "$zip.$algo"
+        else
             rm -f "$zip.$algo.part"
+        fi
     done
     [ -s "$zip.sha512" ] || [ -s "$zip.sha1" ] || die "нет контрольных сумм / no checksum published for $base"
     download "$base" "$zip.part" || die "не удалось скачать / download failed: $base"
@@ -290,9 +293,9 @@ cmd_start() {
     java_home=$(ensure_java)
     if is_root; then
         ensure_user
-        install -d -o "$ES_USER" -g "$ES_USER" -m 0755 "$ES_HOME_DIR" "$ES_HOME_DIR/data" "$LOG_DIR"
+        install -d -o "$ES_USER" -g "$ES_USER" -m 0755 "$ES_HOME_DIR" "$ES_HOME_DIR/data" "$ES_HOME_DIR/tmp" "$LOG_DIR"
     else
-        mkdir -p "$ES_HOME_DIR/data" "$LOG_DIR"
+        mkdir -p "$ES_HOME_DIR/data" "$ES_HOME_DIR/tmp" "$LOG_DIR"
     fi
     dist=$(unpack "$zip" "$version")
     as_node test -x "$java_home/bin/java" || die "$ES_USER не может запустить / cannot run $java_home/bin/java"
@@ -320,7 +323,7 @@ cmd_start() {
     # 9>&-: the node must not inherit the lock, or it would hold it for its lifetime.
     if ! as_node env ES_JAVA_HOME="$java_home" ES_JAVA_OPTS="$ES_JAVA_OPTS" ES_PATH_CONF="$dist/config" \
         ES_TMPDIR="$ES_HOME_DIR/tmp" LIBFFI_TMPDIR="$ES_HOME_DIR/tmp" \
-        sh -c 'mkdir -p "$ES_TMPDIR" && exec "$0" "$@"' "$dist/bin/elasticsearch" \
+        "$dist/bin/elasticsearch" \
         -d -p "$PID_FILE" "${settings[@]}" >"$LOG_DIR/launcher.log.tmp" 2>&1 9>&-; then
         mv -f "$LOG_DIR/launcher.log.tmp" "$LOG_DIR/launcher.log"
         show_log_tail

@@ -111,6 +111,7 @@ init_cluster() {
         tail -n 20 "$PG_HOME_DIR/initdb.log" >&2
         die "initdb не удался / initdb failed"
     }
+    # shellcheck disable=SC2016  # $1 belongs to the inner shell
     as_owner sh -c 'cat >>"$1"' sh "$DATA_DIR/postgresql.conf" <<EOF
 
 # infopole: a throwaway test server, speed over durability
