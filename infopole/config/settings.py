@@ -47,15 +47,28 @@ class Settings(BaseSettings):
     ok_api_url: str = "https://api.ok.ru"
     telegram_preview_url: str = "https://t.me"
 
+    # alert delivery: tests and the demo point these at local fakes (infopole.alerts.fakes)
+    smtp_host: str = ""  # empty: no e-mail alerts
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_sender: str = "infopole@localhost"
+    smtp_starttls: bool = False
+    telegram_bot_api_url: str = "https://api.telegram.org"
+
     # secrets
     vk_token: SecretStr | None = None
     ok_application_key: SecretStr | None = None
     ok_access_token: SecretStr | None = None
-    ok_session_secret: SecretStr | None = None
+    ok_session_secret: SecretStr | None = None  # session_secret_key issued with an app's eternal access_token
+    ok_application_secret_key: SecretStr | None = None  # or the app secret: session key = md5(token + secret)
     telegram_api_id: int | None = None
     telegram_api_hash: SecretStr | None = None
     telegram_session: SecretStr | None = None
     smtp_password: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    alerts_secret: SecretStr | None = Field(
+        default=None, description="Ключ подписи вебхуков и кнопок «Принято»; пусто — session_secret"
+    )
     author_salt: SecretStr = Field(
         default=SecretStr("infopole-demo-salt"),
         description="Соль псевдонимизации авторов; задайте свою в каждой установке",
