@@ -2,7 +2,8 @@
 
 A linear model trained with weak supervision (lexicon-labelled appeals, subtopic names, seed
 posts, and random VK posts as «no topic») is blended with the keyword lexicon itself; the
-blend weight is stored in the pack. A block is listed when its score passes ``threshold``.
+blend weight is stored in the pack. A text is topical when it is municipal enough
+(``relevance``); its blocks are then those whose score passes ``threshold``, best first.
 """
 
 from __future__ import annotations
@@ -48,27 +49,37 @@ class TopicClassifier:
         self.model = model
         self.blocks = [label for label in model.labels if label != NONE]
         self.lexicon_weight = float(model.meta.get("lexicon_weight", 0.5))
-        self.threshold = float(model.meta.get("threshold", 0.3))
+        self.threshold = float(model.meta.get("threshold", 0.2))
+        self.relevance = float(model.meta.get("relevance", 0.5))
 
     @classmethod
     def load(cls, root: Path | None = None) -> TopicClassifier:
         return cls(LinearTextModel.load(pack_dir(NAME, root)))
 
-    def score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, list[dict[str, list[str]]]]:
-        """Blended block scores, texts × blocks (without the «none» label)."""
+    def score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]]]:
+        """Blended block scores (texts × blocks) and how municipal each text is (0–1).
+
+        The model's block probabilities are taken given that the text is municipal at all
+        (divided by 1 − P(none)), so a short complaint is not drowned by the «none» class;
+        the relevance is the larger of 1 − P(none) and the best keyword score.
+        """
         probabilities = self.model.scores(texts)
         columns = [self.model.labels.index(block) for block in self.blocks]
-        model_part = probabilities[:, columns]
+        none = probabilities[:, self.model.labels.index(NONE)]
+        conditional = probabilities[:, columns] / np.maximum(1 - none, 1e-6)[:, None]
         lexicon, found = lexicon_scores(texts, self.blocks)
         weight = self.lexicon_weight
-        return (1 - weight) * model_part + weight * lexicon, found
+        relevance = np.maximum(1 - none, lexicon.max(axis=1, initial=0))
+        return (1 - weight) * conditional + weight * lexicon, relevance, found
 
     def map(self, texts: Sequence[str]) -> list[Topics]:
-        scores, found = self.score_matrix(texts)
+        scores, relevance, found = self.score_matrix(texts)
         out = []
-        for row, keywords in zip(scores, found, strict=True):
+        for row, relevant, keywords in zip(scores, relevance, found, strict=True):
             order = np.argsort(-row)
             ranked = [(self.blocks[i], float(row[i])) for i in order if row[i] >= self.threshold]
+            if relevant < self.relevance:
+                ranked = []
             top = {block: round(float(row[i]), 4) for i in order[:5] for block in [self.blocks[i]]}
             out.append(
                 Topics(

@@ -257,7 +257,8 @@ def train_topic(root: Path, out: Path, seed: int) -> None:
             "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0; taxonomy: public task materials"
         ),
         "lexicon_weight": 0.5,
-        "threshold": 0.3,
+        "threshold": 0.2,
+        "relevance": 0.5,
         "metrics": {"train_size": len(texts), "blocks_with_examples": len([k for k in counts if k != "—"])},
     }
     model.save(out / "topic", meta)
