@@ -16,6 +16,11 @@ from typing import Protocol
 from crawlers.base import Collector, CollectorError
 from index.base import SearchIndex
 from index.document import build_document
+from infopole.alerts.dispatch import Dispatcher, DispatchReport
+from infopole.alerts.notifiers.base import DeliveryError
+from infopole.alerts.notifiers.telegram import TelegramAcks
+from infopole.alerts.run import AlertRun, decide, read_snapshot
+from infopole.alerts.store import AlertStore
 from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post
@@ -168,3 +173,35 @@ def open_cases(
     pairs = [pair for pair in store.analysed(limit=limit) if pair[1].is_incident and not pair[0].is_deleted]
     pairs.sort(key=lambda pair: (pair[0].published_at, pair[0].key))  # posts before their comments
     return incidents.take_incidents(pairs, municipality, clock())
+
+
+def alerts(
+    store: PostStore,
+    incidents: IncidentStore,
+    alert_store: AlertStore,
+    municipality: Municipality,
+    *,
+    dispatcher: Dispatcher | None = None,
+    acks: TelegramAcks | None = None,
+    clock: Clock = utc_now,
+) -> AlertStepReport:
+    """Run the alert rules over analysed posts, open cases and collector health; record what they
+    decide in the outbox (idempotent by cause), escalate what nobody acknowledged, read «Принято»
+    presses, then send what is due. Without a dispatcher the outbox just waits for the next run."""
+    now = clock()
+    decided = decide(read_snapshot(store, incidents, municipality, now), municipality, alert_store, now)
+    acknowledged = 0
+    if acks is not None:
+        try:
+            acknowledged = acks.poll(lambda alert_id, who: alert_store.acknowledge(alert_id, who, clock()))
+        except DeliveryError as error:  # acks come again on the next poll; sending must not wait for them
+            log.warning("telegram acknowledgements not read: %s", error)
+    sent = dispatcher.run_once() if dispatcher is not None else DispatchReport()
+    return AlertStepReport(decided, acknowledged, sent)
+
+
+@dataclass
+class AlertStepReport:
+    decided: AlertRun
+    acknowledged: int
+    dispatched: DispatchReport

@@ -419,3 +419,28 @@ def test_payload_is_json_with_the_alert(store: AlertStore) -> None:
 
     message = render(job, DASHBOARD, municipality().tz)
     assert json.loads(json.dumps(message.payload))["alert"]["kind"] == "risk"
+
+
+# ---------------------------------------------------------------- the pipeline step
+
+
+def test_alerts_step_over_the_real_stores(db_path: str, smtp: LocalSmtp) -> None:
+    from flows.steps import alerts
+    from infopole.storage.incidents import IncidentStore
+    from infopole.storage.posts import PostStore
+
+    database = Database(db_path)
+    posts, cases, outbox = PostStore(database), IncidentStore(database), AlertStore(database)
+    fire = pair("7", "Пожар в доме на Гагарина, 12", NOW - 5 * MINUTE, risk_score=0.91, block="Безопасность")
+    posts.save_batch([fire[0]], [], NOW - 4 * MINUTE, source_id="vk-podslushano-kingisepp")
+    posts.save_analyses([fire], NOW - 3 * MINUTE)
+    clock = Clock(NOW)
+    send = dispatcher(outbox, clock, email=email(smtp))
+    first = alerts(posts, cases, outbox, town(curator()), dispatcher=send, clock=clock)
+    assert first.decided.recorded.new == 1 and first.decided.recorded.updates == 1  # risk + «Пожар» watchlist
+    assert first.dispatched.sent == 1
+    clock.advance(10 * MINUTE)
+    second = alerts(posts, cases, outbox, town(curator()), dispatcher=send, clock=clock)
+    assert second.decided.recorded.duplicates == 2 and second.dispatched.messages == 0
+    assert len(smtp.received) == 1 and "Пожар в доме на Гагарина" in smtp.received[0].text
+    database.close()

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from index.document import build_document
 from index.query import parse_query
 from infopole.alerts.detect import Snapshot, detect
+from infopole.alerts.evaluate import DEFAULT_STREAM, load_stream, main, replay
 from infopole.alerts.match import matches
 from infopole.alerts.rules.baseline import seasonal_baseline
 from infopole.alerts.rules.risk import risk_alerts
@@ -286,3 +289,11 @@ def test_disabled_alerts_detect_nothing() -> None:
     config = municipality().alerts.model_copy(update={"enabled": False})
     posts = [pair("1", "Пожар", risk_score=0.99)]
     assert detect(Snapshot(posts=posts), municipality(alerts=config), NOW) == []
+
+
+def test_precision_on_the_labelled_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    pairs, labels = load_stream(DEFAULT_STREAM)
+    result = replay(pairs, labels, municipality(), timedelta(minutes=10))
+    assert result.precision >= 0.9 and result.group_precision >= 0.8 and result.missed == []
+    assert main([]) == 0
+    assert "точность" in capsys.readouterr().out

@@ -192,8 +192,9 @@ class Watchlist(_Model):
 
 
 DEFAULT_WATCHLISTS = [
-    Watchlist(name="ЧП", query="ЧП OR чрезвычайный OR авария OR взрыв", severity=Severity.HIGH),
-    Watchlist(name="Пожар", query="пожар OR горит OR возгорание", severity=Severity.HIGH),
+    # no bare «горит» or «взрыв»: «глаза горят», «горит распродажа», «взрыв эмоций» are everyday Russian
+    Watchlist(name="ЧП", query='ЧП OR чрезвычайный OR авария OR "взрыв газа"', severity=Severity.HIGH),
+    Watchlist(name="Пожар", query="пожар OR возгорание OR задымление", severity=Severity.HIGH),
     Watchlist(name="Митинг", query="митинг OR пикет OR протест OR забастовка", severity=Severity.HIGH),
     Watchlist(name="Отравление", query="отравление OR отравиться", severity=Severity.HIGH),
 ]

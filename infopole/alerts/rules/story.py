@@ -2,7 +2,8 @@
 
 A story is "new" when its first post is within the window and it already has ``min_posts``
 posts (and ``min_reach`` if set); it "grows" when the last hour alone brings
-``growth_posts_per_hour`` posts, at least twice the hour before. Both group under the
+``growth_posts_per_hour`` posts, at least twice the hour before, and the story is older
+than that hour. Both group under the
 story, so the куратор sees one alert whose updates tell the timeline.
 """
 
@@ -53,7 +54,9 @@ def story_alerts(pairs: Sequence[Analysed], rule: StoryRule, now: datetime, tz: 
         causes = []
         if big_enough and now - first.published_at <= window:
             causes.append(("new", f"Новый сюжет: {where(first_analysis.block, first_analysis.settlement)}"))
-        if big_enough and last_hour >= rule.growth_posts_per_hour and last_hour >= 2 * hour_before:
+        known = now - first.published_at > HOUR  # a story born this hour is "new", not "growing"
+        fast = last_hour >= rule.growth_posts_per_hour and last_hour >= 2 * hour_before
+        if big_enough and known and fast:
             causes.append(
                 (
                     f"growth:{hour.isoformat()}",
