@@ -280,6 +280,7 @@ def _apply(
     mutate(incident)
     changes = incident.updates[seen:]
     if changes or incident.snapshot() != before:
+        _link_new_posts(session, incident, before["post_keys"], now)
         _save_change(session, row, incident, changes, municipality, now)
         _audit(session, incident, before, changes, now, actor, client)
         session.flush()  # the versioned UPDATE runs here: a stale read fails now
@@ -309,6 +310,20 @@ def _insert(session: Session, incident: Incident, now: datetime, actor: str, lin
         )
     )
     return row.id
+
+
+def _link_new_posts(session: Session, incident: Incident, before: list[str], now: datetime) -> None:
+    """Posts a domain method added to the case (a reply, a citizen's comment) get their link row;
+    posts already linked (moved by a merge) are left as they are."""
+    added = [key for key in incident.post_keys if key not in before]
+    if not added:
+        return
+    linked = set(session.scalars(select(IncidentPostRow.post_key).where(IncidentPostRow.post_key.in_(added))))
+    for key in added:
+        if key not in linked:
+            session.add(
+                IncidentPostRow(incident_id=incident.id, post_key=key, added_at=now, joined_by="reply")
+            )
 
 
 def _join(session: Session, decision: JoinDecision, post: Post, now: datetime) -> None:

@@ -1,0 +1,98 @@
+"""Two small lexicons over reply texts: the формальная отписка, and «the problem is still there».
+
+An отписка names a procedure («ваше обращение направлено…», «принято к сведению») and nothing
+the citizen can check: no date, no deadline, no work done. A reply that has any of those is an
+answer, however bureaucratic its first sentence. The lists are deliberately short and readable;
+extend them from what the analysts see.
+"""
+
+from __future__ import annotations
+
+import re
+
+FORMAL_PHRASES = (
+    "ваше обращение направлено",
+    "обращение направлено",
+    "направлено в профильн",
+    "передано в профильн",
+    "передали в профильн",
+    "передано ответственн",
+    "принята к сведению",
+    "принято к сведению",
+    "приняли к сведению",
+    "информация принята",
+    "взято на контроль",
+    "взяли на контроль",
+    "будет рассмотрено",
+    "рассмотрим ваше",
+    "в установленные сроки",
+    "в установленном порядке",
+    "обращение зарегистрировано",
+    "спасибо за обращение",
+    "напишите в личные сообщения",
+    "обратитесь в",
+)
+
+_SUBSTANCE = re.compile(
+    r"\b\d{1,2}[./]\d{1,2}\b"  # 25.11, 25/11
+    r"|\b\d{1,2}\s+(январ|феврал|март|апрел|ма[яй]|июн|июл|август|сентябр|октябр|ноябр|декабр)"
+    r"|\bдо\s+\d"  # «до 30 ноября», «до 15:00»
+    r"|\b\d{1,2}:\d{2}\b"
+    r"|выполнен|устранен|устранён|отремонтир|заменен|заменён|восстановлен|проведен|проведён"
+    r"|запланирован|бригад|подрядчик|работы\s+(начн|провод|выполн|заверш)"
+    r"|вывез|откачал|подключ|засыпал|заделал",
+    re.IGNORECASE,
+)
+
+_PROMISE = re.compile(
+    r"будет\s+(выполнен|устранен|устранён|отремонтир|заменен|заменён|восстановлен|проведен|проведён)"
+    r"|будут\s+(выполнен|провед|начат)|запланирован|в\s+срок\s+до|планируется|выедет|выезд",
+    re.IGNORECASE,
+)
+
+PERSISTS_PHRASES = (
+    "до сих пор",
+    "так и не",
+    "ничего не сделано",
+    "ничего не сделали",
+    "ничего не изменилось",
+    "не решена",
+    "не решён",
+    "не решен",
+    "по-прежнему",
+    "по прежнему",
+    "всё так же",
+    "все так же",
+    "опять",
+    "снова",
+    "никто не приехал",
+    "никто не пришёл",
+    "никто не пришел",
+    "не сделали",
+    "отписк",
+)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+def has_substance(text: str) -> bool:
+    return bool(_SUBSTANCE.search(text))
+
+
+def is_formal_reply(text: str) -> bool:
+    """A procedure named, nothing checkable said."""
+    normal = _normal(text)
+    formal = any(_normal(phrase) in normal for phrase in FORMAL_PHRASES)
+    return formal and not has_substance(text)
+
+
+def is_promise(text: str) -> bool:
+    """An interim answer: work promised for later rather than reported as done."""
+    return bool(_PROMISE.search(text))
+
+
+def says_problem_persists(text: str) -> bool:
+    normal = _normal(text)
+    return any(_normal(phrase) in normal for phrase in PERSISTS_PHRASES)
