@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
@@ -233,7 +234,12 @@ def _relevance_match(query: Query) -> str | None:
 
 
 class EmbeddedIndex:
-    """``SearchIndex`` on one SQLite file. Open one instance per process; it is not thread-safe."""
+    """``SearchIndex`` on one SQLite file. One writer process; any number of reader threads.
+
+    Each thread gets its own connection (a sqlite3 connection must not be shared between
+    threads), so the dashboard's worker threads can search while the pipeline writes: WAL
+    lets readers see the last committed state without blocking the writer.
+    """
 
     def __init__(
         self,
@@ -246,10 +252,9 @@ class EmbeddedIndex:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
         self.clock = clock
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         self._db.executescript(SCHEMA)
         self._db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('timezone', ?)",
@@ -259,6 +264,22 @@ class EmbeddedIndex:
         if stored["timezone"] != self.tz.key:
             # local days are stored at upsert time, so a different zone would mix two calendars
             raise ValueError(f"index {self.path} was built for {stored['timezone']}, not {self.tz.key}")
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA busy_timeout = 30000")
+        with self._connections_lock:
+            self._connections.append(connection)
+        return connection
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        return connection
 
     # writing -----------------------------------------------------------
 
@@ -440,7 +461,11 @@ class EmbeddedIndex:
         )
 
     def close(self) -> None:
-        self._db.close()
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
 
 
 def fill_days(counts: dict[str, int]) -> tuple[Bucket, ...]:

@@ -8,7 +8,6 @@ posts near midnight check that days are the municipality's, not UTC's.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -470,7 +469,7 @@ def _elasticsearch(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[S
 
     from index.es import ElasticsearchIndex
 
-    url = os.environ.get("INFOPOLE_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+    url = request.getfixturevalue("elasticsearch_url")  # the node from scripts/elasticsearch.sh
     client = Elasticsearch(url, request_timeout=30)
     try:
         client.cluster.health(timeout="5s")

@@ -6,7 +6,6 @@ id, and indexing it again once the cause is gone succeeds.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,17 +20,18 @@ from index.embedded import EmbeddedIndex
 from index.es import ElasticsearchIndex, IndexUnavailableError
 from infopole.config.settings import IndexBackend, Settings
 
-URL = os.environ.get("INFOPOLE_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 pytestmark = pytest.mark.elasticsearch
 
 
 @pytest.fixture
-def es_index() -> Iterator[ElasticsearchIndex]:
-    client = Elasticsearch(URL, request_timeout=30)
+def es_index(elasticsearch_url: str) -> Iterator[ElasticsearchIndex]:
+    client = Elasticsearch(elasticsearch_url, request_timeout=30)
     try:
         client.cluster.health(timeout="5s")
     except ConnectionError as error:
-        pytest.fail(f"no Elasticsearch at {URL} ({error}): start it with scripts/elasticsearch.sh start")
+        pytest.fail(
+            f"no Elasticsearch at {elasticsearch_url} ({error}): start it with scripts/elasticsearch.sh"
+        )
     index = ElasticsearchIndex(
         client,
         prefix=f"test-{uuid.uuid4().hex[:10]}",
@@ -83,7 +83,7 @@ def test_unreachable_node_is_a_clear_error() -> None:
         index.upsert(corpus()[:2])
 
 
-def test_open_index_chooses_the_backend(tmp_path: Path) -> None:
+def test_open_index_chooses_the_backend(tmp_path: Path, elasticsearch_url: str) -> None:
     embedded = open_index(Settings(data_dir=tmp_path), "kingisepp", tz=MSK, clock=lambda: NOW)
     assert isinstance(embedded, EmbeddedIndex)
     assert embedded.path == tmp_path / "index" / "kingisepp.sqlite3"
@@ -92,7 +92,7 @@ def test_open_index_chooses_the_backend(tmp_path: Path) -> None:
     settings = Settings(
         data_dir=tmp_path,
         index_backend=IndexBackend.ELASTICSEARCH,
-        elasticsearch_url=URL,
+        elasticsearch_url=elasticsearch_url,
         elasticsearch_index_prefix=prefix,
     )
     remote = open_index(settings, "kingisepp", tz=MSK, clock=lambda: NOW)

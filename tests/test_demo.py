@@ -1,0 +1,108 @@
+"""The demo end to end: fake VK → real crawler → analysis → embedded index → cases → dashboard."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from markupsafe import escape
+
+from dashboards.app import create_app
+from index.base import SearchRequest
+from infopole.demo import demo_settings, run_demo
+from infopole.domain.post import PostKind
+from infopole.runtime import Runtime
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    run_demo(data_dir, echo=lines.append, now=NOW)
+    assert any(line.startswith("4. Инциденты") for line in lines), lines
+    return data_dir
+
+
+@pytest.fixture
+def runtime(demo_dir: Path) -> Iterator[Runtime]:
+    rt = Runtime(demo_settings(demo_dir, vk_url="http://127.0.0.1:9"))  # the fake is gone: read-only
+    yield rt
+    rt.close()
+
+
+def test_the_information_field_was_collected(runtime: Runtime) -> None:
+    pairs = runtime.posts.analysed()
+    kinds = {post.kind for post, _ in pairs}
+    assert runtime.posts.count() >= 150
+    assert {PostKind.POST, PostKind.COMMENT} <= kinds
+    assert {post.source_id for post, _ in pairs} >= {
+        "vk-adm-kingisepp",
+        "vk-kingisepp-online",
+        "vk-podslushano-kingisepp",
+        "vk-ivangorod",
+    }
+    assert runtime.posts.posts_to_analyse() == []  # everything was analysed
+    assert runtime.posts.to_index() == []  # and indexed
+
+
+def test_incidents_are_opened_for_incident_posts_only(runtime: Runtime) -> None:
+    incidents = runtime.incidents.list()
+    flagged = {post.key for post, analysis in runtime.posts.analysed() if analysis.is_incident}
+    assert incidents, "the demo field has residents' complaints: some cases must be opened"
+    in_cases = {key for incident in incidents for key in incident.post_keys}
+    assert in_cases <= flagged
+    departments = {d.id for d in runtime.municipality.departments}
+    for incident in incidents:
+        assert incident.department_id is None or incident.department_id in departments
+        assert incident.first_answer_due is not None and incident.first_answer_due > incident.opened_at
+
+
+def test_the_index_answers_russian_queries(runtime: Runtime) -> None:
+    total = runtime.index.count("")
+    assert total == runtime.posts.count() - sum(1 for p, _ in runtime.posts.analysed() if p.is_deleted)
+    page = runtime.index.search(SearchRequest(query="вода", size=50))
+    assert page.total > 0
+    for hit in page.hits:
+        assert "вод" in (hit.document.text + hit.document.title).lower()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_dashboard_lists_the_incidents(runtime: Runtime) -> None:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        page = httpx.get(f"{base}/", timeout=30)
+        assert page.status_code == 200
+        assert "Кингисеппский" in page.text
+        for incident in runtime.incidents.list()[:5]:
+            assert str(escape(incident.title)) in page.text
+        found = httpx.get(f"{base}/search", params={"q": "вода"}, timeout=30)
+        assert found.status_code == 200 and "<mark>" in found.text
+        bad = httpx.get(f"{base}/search", params={"q": '"незакрытая'}, timeout=30)
+        assert bad.status_code == 200 and 'class="error"' in bad.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
