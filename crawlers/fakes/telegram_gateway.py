@@ -1,0 +1,190 @@
+"""A ``TelegramGateway`` for tests and the demo that returns REAL ``telethon.tl.types`` objects.
+
+Telethon speaks MTProto over an encrypted connection, so there is no local wire fake for
+it; the seam is the gateway. This fake builds the same ``Message``, ``PeerChannel``,
+``PeerUser``, ``MessageReplies`` and ``MessageReplyHeader`` objects Telegram's servers
+deserialise into, keeps a channel's linked discussion group (its own id space) with
+``replies.max_id`` maintained as Telegram does, and raises Telethon's real errors
+(``FloodWaitError``, ``ChannelPrivateError``, ``UsernameNotOccupiedError``) on demand.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from telethon import errors
+from telethon.tl import types
+
+
+@dataclass
+class FakeChannel:
+    entity: types.Channel
+    discussion: types.Channel
+    posts: dict[int, types.Message] = field(default_factory=dict)
+    comments: dict[int, list[types.Message]] = field(default_factory=dict)  # post id -> its comments
+    next_post: int = 1
+    next_comment: int = 1
+    private: bool = False
+
+
+class FakeTelegramGateway:
+    """Channels keyed by username; mutable between crawls; ``calls`` records every request."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, FakeChannel] = {}
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self._flood: list[tuple[str, int]] = []  # (method, seconds) for the next calls of that method
+        self._flood_after: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._next_chat_id = 1_800_000_000
+
+    # ------------------------------------------------------------------ building
+
+    def add_channel(self, username: str, title: str, *, first_id: int = 1) -> FakeChannel:
+        self._next_chat_id += 2
+        date = datetime(2020, 1, 1, tzinfo=UTC)
+        entity = types.Channel(
+            id=self._next_chat_id,
+            title=title,
+            photo=types.ChatPhotoEmpty(),
+            date=date,
+            broadcast=True,
+            username=username,
+            access_hash=7_001 + self._next_chat_id,
+            has_link=True,
+        )
+        discussion = types.Channel(
+            id=self._next_chat_id + 1,
+            title=f"{title} — обсуждение",
+            photo=types.ChatPhotoEmpty(),
+            date=date,
+            megagroup=True,
+            access_hash=9_001 + self._next_chat_id,
+        )
+        channel = FakeChannel(entity, discussion, next_post=first_id)
+        self.channels[username.lower()] = channel
+        return channel
+
+    def post(
+        self,
+        username: str,
+        text: str,
+        *,
+        date: datetime,
+        views: int = 0,
+        forwards: int = 0,
+        forwarded_from: tuple[int, int] | None = None,
+    ) -> int:
+        channel = self.channels[username]
+        message_id = channel.next_post
+        channel.next_post += 1
+        fwd = (
+            types.MessageFwdHeader(
+                date=date, from_id=types.PeerChannel(forwarded_from[0]), channel_post=forwarded_from[1]
+            )
+            if forwarded_from
+            else None
+        )
+        channel.posts[message_id] = types.Message(
+            id=message_id,
+            peer_id=types.PeerChannel(channel.entity.id),
+            date=date,
+            message=text,
+            post=True,
+            views=views,
+            forwards=forwards,
+            fwd_from=fwd,
+            replies=types.MessageReplies(
+                replies=0, replies_pts=1, comments=True, channel_id=channel.discussion.id
+            ),
+        )
+        channel.comments[message_id] = []
+        return message_id
+
+    def comment(
+        self,
+        username: str,
+        post_id: int,
+        text: str,
+        *,
+        user_id: int,
+        date: datetime,
+        reply_to: int | None = None,
+    ) -> int:
+        """A comment in the discussion group; ``reply_to`` (a comment id) answers another comment."""
+        channel = self.channels[username]
+        comment_id = channel.next_comment
+        channel.next_comment += 1
+        thread_head = -post_id  # the discussion group's copy of the post; its id is private to the group
+        header = (
+            types.MessageReplyHeader(reply_to_msg_id=reply_to, reply_to_top_id=thread_head)
+            if reply_to
+            else types.MessageReplyHeader(reply_to_msg_id=thread_head)
+        )
+        channel.comments[post_id].append(
+            types.Message(
+                id=comment_id,
+                peer_id=types.PeerChannel(channel.discussion.id),
+                date=date,
+                message=text,
+                from_id=types.PeerUser(user_id),
+                reply_to=header,
+            )
+        )
+        replies = channel.posts[post_id].replies
+        assert replies is not None
+        replies.replies += 1
+        replies.max_id = comment_id
+        return comment_id
+
+    def edit(self, username: str, message_id: int, text: str, *, at: datetime) -> None:
+        message = self.channels[username].posts[message_id]
+        message.message = text
+        message.edit_date = at
+
+    def delete(self, username: str, message_id: int) -> None:
+        del self.channels[username].posts[message_id]
+
+    def flood(self, method: str, seconds: int, *, after: int = 0) -> None:
+        """The next call of ``method`` (after ``after`` items were returned) raises ``FloodWaitError``."""
+        with self._lock:
+            self._flood.append((method, seconds))
+            self._flood_after[method] = after
+
+    # ------------------------------------------------------------------ the gateway
+
+    def _channel(self, username: str) -> FakeChannel:
+        channel = self.channels.get(username)
+        if channel is None:
+            raise errors.UsernameNotOccupiedError(request=None)
+        if channel.private:
+            raise errors.ChannelPrivateError(request=None)
+        return channel
+
+    def _check_flood(self, method: str, returned: int) -> None:
+        with self._lock:
+            for index, (name, seconds) in enumerate(self._flood):
+                if name == method and returned >= self._flood_after.get(method, 0):
+                    del self._flood[index]
+                    raise errors.FloodWaitError(request=None, capture=seconds)
+
+    def iter_messages(self, channel: str, *, min_id: int = 0, offset_id: int = 0) -> Iterator[types.Message]:
+        self.calls.append(("iter_messages", channel, {"min_id": min_id, "offset_id": offset_id}))
+        chan = self._channel(channel)
+        ids = sorted((i for i in chan.posts if i > min_id and (not offset_id or i < offset_id)), reverse=True)
+        for returned, message_id in enumerate(ids):
+            self._check_flood("iter_messages", returned)
+            yield chan.posts[message_id]
+        self._check_flood("iter_messages", len(ids))
+
+    def iter_replies(self, channel: str, post_id: int, *, min_id: int = 0) -> Iterator[types.Message]:
+        self.calls.append(("iter_replies", channel, {"post_id": post_id, "min_id": min_id}))
+        chan = self._channel(channel)
+        if post_id not in chan.posts:
+            raise errors.MsgIdInvalidError(request=None)
+        self._check_flood("iter_replies", 0)
+        yield from sorted((c for c in chan.comments[post_id] if c.id > min_id), key=lambda c: -c.id)

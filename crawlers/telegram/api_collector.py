@@ -1,0 +1,270 @@
+"""``TelegramApiCollector``: channel posts and their discussion comments through a ``TelegramGateway``.
+
+One crawl of a channel is two phases, both resumable from the cursor of any batch:
+
+1. **Posts**: ``iter_messages(min_id=floor)`` newest first, where ``floor`` is just below
+   the oldest post of the re-scan window (or the highest stored id when the window is
+   empty); a first crawl reaches back to the backfill horizon. Every window post comes
+   back, so edits (``edit_date``) and counters reach the store, and a window post that no
+   longer comes back was deleted: it is yielded as a tombstone. A batch is yielded every
+   ``batch_size`` messages; ``offset_id`` resumes an interrupted scan below the last one.
+2. **Comments** of every post whose ``replies.max_id`` (the newest comment in its
+   discussion thread) is above the comment id stored for it: ``iter_replies(min_id=…)``.
+
+``FloodWaitError`` (and slow-mode waits) become ``RateLimited(retry_after=seconds)``: the
+scheduler parks the source and comes back, nothing sleeps. The cursor is plain JSON::
+
+    {"version": 1, "max_id": 1234, "window": {"1230": published_unix, ...},
+     "scan": null | {"floor", "offset_id", "top", "seen": {...}},
+     "comments": {"1230": last comment id, ...}, "queue": [post ids]}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telethon import errors
+from telethon.tl import types
+
+from crawlers.base import (
+    AuthError,
+    BadRequest,
+    Batch,
+    CollectorError,
+    RateLimited,
+    SourceUnavailable,
+    TransientError,
+)
+from crawlers.telegram.convert import comment_to_record, post_to_record, raw_payload, tombstone
+from crawlers.telegram.gateway import TelegramGateway, TelethonGateway
+from crawlers.telegram.preview import channel_name
+from infopole.config.settings import Settings
+from infopole.domain.post import Platform, Post, RawPayload
+from infopole.domain.source import Source, SourceKind
+
+log = logging.getLogger(__name__)
+
+CURSOR_VERSION = 1
+SOURCE_ERRORS = (
+    errors.ChannelPrivateError,
+    errors.ChannelInvalidError,
+    errors.ChannelBannedError,
+    errors.UsernameNotOccupiedError,
+    errors.UsernameInvalidError,
+)
+
+
+def translate(exc: Exception, method: str) -> CollectorError:
+    """A Telethon error → the collector error that says what the caller should do."""
+    name = type(exc).__name__
+    if isinstance(exc, errors.FloodWaitError | errors.SlowModeWaitError | errors.FloodPremiumWaitError):
+        seconds = float(getattr(exc, "seconds", 0) or 0)
+        return RateLimited(
+            f"{method}: {name}, wait {seconds:.0f} s", method=method, retry_after=seconds, code=420
+        )
+    if isinstance(exc, SOURCE_ERRORS):
+        return SourceUnavailable(f"{method}: {name}", code=getattr(exc, "code", None))
+    if isinstance(exc, ValueError) and "username" in str(exc).lower():
+        return SourceUnavailable(f"{method}: no such channel")  # get_entity's "No user has … as username"
+    if isinstance(exc, errors.UnauthorizedError | errors.AuthKeyError):
+        return AuthError(f"{method}: {name}: the session is revoked or invalid", code=401)
+    if isinstance(exc, errors.ServerError | errors.TimedOutError | ConnectionError | TimeoutError):
+        return TransientError(f"{method}: {name}")
+    if isinstance(exc, errors.RPCError):
+        return BadRequest(f"{method}: {name}", code=getattr(exc, "code", None))
+    raise exc
+
+
+@dataclass(frozen=True)
+class ApiCrawlConfig:
+    rescan_window: timedelta = timedelta(days=2)
+    backfill: timedelta = timedelta(days=14)
+    batch_size: int = 100
+
+
+@dataclass
+class _Cursor:
+    max_id: int = 0
+    window: dict[str, int] = field(default_factory=dict)
+    scan: dict[str, Any] | None = None
+    comments: dict[str, int] = field(default_factory=dict)
+    queue: list[int] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
+        if not data:
+            return cls()
+        if data.get("version") != CURSOR_VERSION:
+            raise ValueError(f"unknown Telegram API cursor version {data.get('version')!r}")
+        scan = data.get("scan")
+        return cls(
+            max_id=int(data.get("max_id") or 0),
+            window={str(k): int(v) for k, v in (data.get("window") or {}).items()},
+            scan=dict(scan, seen=dict(scan.get("seen") or {})) if scan else None,
+            comments={str(k): int(v) for k, v in (data.get("comments") or {}).items()},
+            queue=[int(post_id) for post_id in data.get("queue") or ()],
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "version": CURSOR_VERSION,
+            "max_id": self.max_id,
+            "window": dict(self.window),
+            "scan": dict(self.scan, seen=dict(self.scan["seen"])) if self.scan is not None else None,
+            "comments": dict(self.comments),
+            "queue": list(self.queue),
+        }
+
+
+class TelegramApiCollector:
+    """Collects ``TG_CHANNEL`` (posts and comments) and ``TG_CHAT`` (messages) sources by username."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self,
+        gateway: TelegramGateway,
+        *,
+        salt: str,
+        config: ApiCrawlConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.gateway = gateway
+        self.salt = salt
+        self.config = config or ApiCrawlConfig()
+        self.clock = clock
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        gateway: TelegramGateway | None = None,
+        config: ApiCrawlConfig | None = None,
+    ) -> TelegramApiCollector:
+        return cls(
+            gateway or TelethonGateway.from_settings(settings),
+            salt=settings.author_salt.get_secret_value(),
+            config=config,
+        )
+
+    def collect(self, source: Source, cursor: Mapping[str, Any] | None) -> Iterator[Batch]:
+        if source.kind not in (SourceKind.TG_CHANNEL, SourceKind.TG_CHAT):
+            raise ValueError(f"TelegramApiCollector cannot collect a {source.kind.value} source")
+        channel = channel_name(source.target)
+        state = _Cursor.load(cursor)
+        if state.scan is None and not state.queue:
+            floor = min((int(k) for k in state.window), default=state.max_id + 1) - 1
+            state.scan = {
+                "floor": max(0, min(floor, state.max_id)),
+                "offset_id": 0,
+                "top": state.max_id,
+                "seen": {},
+            }
+        try:
+            if state.scan is not None:
+                yield from self._scan(source, channel, state)
+            if source.kind is SourceKind.TG_CHANNEL:
+                yield from self._comments(source, channel, state)
+        except SourceUnavailable as exc:
+            exc.source_id = source.id
+            raise
+
+    # ------------------------------------------------------------------ phase 1: posts
+
+    def _scan(self, source: Source, channel: str, state: _Cursor) -> Iterator[Batch]:
+        assert state.scan is not None
+        scan = state.scan
+        now = self.clock()
+        window_start = int((now - self.config.rescan_window).timestamp())
+        backfill_start = int((now - self.config.backfill).timestamp())
+        messages = self.gateway.iter_messages(
+            channel, min_id=int(scan["floor"]), offset_id=int(scan["offset_id"])
+        )
+        posts: list[Post] = []
+        raws: list[RawPayload] = []
+        queued = set(state.queue)
+        while True:
+            try:
+                message = next(messages, None)
+            except Exception as exc:
+                raise translate(exc, "messages.getHistory") from None
+            if message is not None and int(message.date.timestamp()) < backfill_start:
+                message = None  # a first crawl stops at the backfill horizon
+            if message is not None and isinstance(message, types.Message):
+                post = post_to_record(message, channel=channel, source_id=source.id, salt=self.salt)
+                posts.append(post)
+                raws.append(raw_payload(post, message, self.clock()))
+                published = int(post.published_at.timestamp())
+                if published >= window_start:
+                    scan["seen"][post.post_id] = published
+                scan["top"] = max(int(scan["top"]), message.id)
+                scan["offset_id"] = message.id
+                replies = message.replies
+                last_seen = state.comments.get(post.post_id, 0)
+                if (
+                    replies is not None
+                    and replies.comments
+                    and (replies.max_id or 0) > last_seen
+                    and message.id not in queued
+                ):
+                    state.queue.append(message.id)
+                    queued.add(message.id)
+            elif message is not None:
+                scan["offset_id"] = message.id  # a service message: nothing to store
+            done = message is None
+            if done:
+                posts += self._tombstones(source, channel, state, window_start)
+                state.max_id = int(scan["top"])
+                state.window = {k: v for k, v in scan["seen"].items() if v >= window_start}
+                state.comments = {
+                    k: v for k, v in state.comments.items() if k in state.window or int(k) in queued
+                }
+                state.scan = None
+            if done or len(posts) >= self.config.batch_size:
+                yield Batch(source.id, tuple(posts), tuple(raws), state.dump())
+                posts, raws = [], []
+            if done:
+                return
+
+    def _tombstones(self, source: Source, channel: str, state: _Cursor, window_start: int) -> list[Post]:
+        assert state.scan is not None
+        seen, floor = state.scan["seen"], int(state.scan["floor"])
+        gone = [
+            tombstone(channel, int(key), datetime.fromtimestamp(published, tz=UTC), source_id=source.id)
+            for key, published in sorted(state.window.items(), key=lambda item: int(item[0]))
+            if key not in seen and int(key) > floor and published >= window_start
+        ]
+        if gone:
+            log.info("Telegram %s: %d posts deleted", channel, len(gone))
+        return gone
+
+    # ------------------------------------------------------------------ phase 2: comments
+
+    def _comments(self, source: Source, channel: str, state: _Cursor) -> Iterator[Batch]:
+        while state.queue:
+            post_id = state.queue[0]
+            after = state.comments.get(str(post_id), 0)
+            posts: list[Post] = []
+            raws: list[RawPayload] = []
+            try:
+                for message in self.gateway.iter_replies(channel, post_id, min_id=after):
+                    if not isinstance(message, types.Message):
+                        continue
+                    post = comment_to_record(
+                        message, channel=channel, post_id=post_id, source_id=source.id, salt=self.salt
+                    )
+                    posts.append(post)
+                    raws.append(raw_payload(post, message, self.clock()))
+                    after = max(after, message.id)
+            except errors.MsgIdInvalidError:
+                log.info("Telegram %s: post %s has no discussion thread", channel, post_id)
+            except Exception as exc:
+                raise translate(exc, "messages.getReplies") from None
+            state.comments[str(post_id)] = after
+            state.queue.pop(0)
+            yield Batch(source.id, tuple(posts), tuple(raws), state.dump())
