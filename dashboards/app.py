@@ -42,6 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         ][:10]
         context = {
             "municipality": runtime.municipality,
+            "alerts": runtime.alerts.latest(limit=20),
             "rows": rows,
             "risky": risky,
             "posts_total": runtime.posts.count(),

@@ -49,9 +49,24 @@ def cases_task(runtime: Runtime) -> dict[str, int]:
     return {"opened": report.opened, "joined": report.joined}
 
 
+@task(cache_policy=NO_CACHE)
+def alerts_task(runtime: Runtime) -> dict[str, int]:
+    from infopole.alerts.run import telegram_acks
+
+    report = steps.alerts(
+        runtime.posts,
+        runtime.incidents,
+        runtime.alerts,
+        runtime.municipality,
+        dispatcher=runtime.dispatcher,
+        acks=telegram_acks(runtime.settings, runtime.municipality),
+    )
+    return {"new": report.decided.recorded.new, "sent": report.dispatched.sent}
+
+
 @flow(name="infopole-cycle", log_prints=True)
 def cycle_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
-    """Collect → analyse → index → cases, once."""
+    """Collect → analyse → index → cases → alerts, once."""
     settings = Settings(municipality_file=Path(municipality_file), data_dir=Path(data_dir))
     runtime = Runtime(settings)
     try:
@@ -59,9 +74,10 @@ def cycle_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
         analysed = analyse_task(runtime)
         indexed = index_task(runtime)
         opened = cases_task(runtime)
+        alerted = alerts_task(runtime)
     finally:
         runtime.close()
-    summary = {"crawl": crawled, "analysed": analysed, "indexed": indexed, "cases": opened}
+    summary = {"crawl": crawled, "analysed": analysed, "indexed": indexed, "cases": opened, "alerts": alerted}
     get_run_logger().info("cycle finished: %s", summary)
     return summary
 

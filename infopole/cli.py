@@ -320,6 +320,36 @@ def cases(municipality: MunicipalityOption = None, data_dir: DataDirOption = Non
         typer.echo(f"Новых инцидентов / opened: {report.opened}; присоединено / joined: {report.joined}")
 
 
+@app.command("alerts")
+def alerts_command(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Отправить оповещения / deliver")] = True,
+) -> None:
+    """Найти информационные риски и просрочки и разослать оповещения / raise and deliver alerts."""
+    with _runtime(municipality, data_dir) as runtime:
+        report = _alerts(runtime, send=send)
+        typer.echo(
+            f"Оповещений: новых {report.decided.recorded.new}, обновлений "
+            f"{report.decided.recorded.updates}; отправлено {report.dispatched.sent}, "
+            f"ошибок отправки {report.dispatched.failed}"
+        )
+
+
+def _alerts(runtime: Runtime, send: bool = True) -> Any:
+    from flows import steps
+    from infopole.alerts.run import telegram_acks
+
+    return steps.alerts(
+        runtime.posts,
+        runtime.incidents,
+        runtime.alerts,
+        runtime.municipality,
+        dispatcher=runtime.dispatcher if send else None,
+        acks=telegram_acks(runtime.settings, runtime.municipality) if send else None,
+    )
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Запрос, напр. 'вода block:ЖКХ date:-7d' / query")],
@@ -347,7 +377,7 @@ def search(
 
 @app.command()
 def pipeline(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
-    """Один полный цикл: сбор → анализ → индекс → инциденты / one full cycle of the pipeline."""
+    """Один полный цикл: сбор → анализ → индекс → инциденты → оповещения / one full pipeline cycle."""
     with _runtime(municipality, data_dir) as runtime:
         _full_cycle(runtime)
 
@@ -361,6 +391,8 @@ def _full_cycle(runtime: Runtime) -> None:
     typer.echo(f"Проиндексировано: {run.indexed} (ошибок {len(run.failed)})")
     report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
     typer.echo(f"Инцидентов заведено: {report.opened}, присоединено к существующим: {report.joined}")
+    alerts = _alerts(runtime)
+    typer.echo(f"Оповещений: новых {alerts.decided.recorded.new}, отправлено {alerts.dispatched.sent}")
 
 
 @app.command()
@@ -395,6 +427,7 @@ def serve(
 
 def _serve(runtime: Runtime, host: str | None, port: int | None) -> None:
     import uvicorn
+
     from dashboards.app import create_app
 
     host = host or runtime.settings.dashboard_host

@@ -7,6 +7,7 @@ that needs only the database never loads the NLP models.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ from infopole.storage.posts import PostStore
 if TYPE_CHECKING:
     from crawlers.base import Collector
     from index.base import SearchIndex
+    from infopole.alerts.dispatch import Dispatcher
+    from infopole.alerts.store import AlertStore
     from nlp.analyzer import Analyzer
 
 
@@ -59,6 +62,27 @@ class Runtime:
     @cached_property
     def incidents(self) -> IncidentStore:
         return IncidentStore(self.db)
+
+    @cached_property
+    def alerts(self) -> AlertStore:
+        from infopole.alerts.store import AlertStore
+
+        return AlertStore(self.db)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Sends the outbox through the channels this installation has settings for."""
+        from infopole.alerts.dispatch import Dispatcher
+        from infopole.alerts.run import build_notifiers
+
+        return Dispatcher(
+            self.alerts,
+            build_notifiers(self.settings),
+            dashboard_url=self.settings.dashboard_public_url,
+            tz=self.municipality.tz,
+            clock=lambda: datetime.now(UTC),
+            max_attempts=self.municipality.alerts.max_attempts,
+        )
 
     @cached_property
     def index(self) -> SearchIndex:

@@ -66,6 +66,13 @@ def test_incidents_are_opened_for_incident_posts_only(runtime: Runtime) -> None:
         assert incident.first_answer_due is not None and incident.first_answer_due > incident.opened_at
 
 
+def test_the_curator_is_alerted_to_the_risky_stories(runtime: Runtime) -> None:
+    alerts = runtime.alerts.latest()
+    assert alerts, "the demo field has a fire, a protest call and accusations against officials"
+    assert len({alert.key for alert in alerts}) == len(alerts)
+    assert any(alert.severity == "high" for alert in alerts)
+
+
 def test_the_index_answers_russian_queries(runtime: Runtime) -> None:
     total = runtime.index.count("")
     assert total == runtime.posts.count() - sum(1 for p, _ in runtime.posts.analysed() if p.is_deleted)
@@ -99,6 +106,8 @@ def test_the_dashboard_lists_the_incidents(runtime: Runtime) -> None:
         assert "Кингисеппский" in page.text
         for incident in runtime.incidents.list()[:5]:
             assert str(escape(incident.title)) in page.text
+        for alert in runtime.alerts.latest(limit=5):
+            assert str(escape(alert.title)) in page.text
         found = httpx.get(f"{base}/search", params={"q": "вода"}, timeout=30)
         assert found.status_code == 200 and "<mark>" in found.text
         bad = httpx.get(f"{base}/search", params={"q": '"незакрытая'}, timeout=30)
