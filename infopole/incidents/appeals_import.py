@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -130,10 +131,12 @@ def block_of(category: str) -> str | None:
 
 
 def settlement_of(address: str, municipality: Municipality) -> str | None:
-    folded = address.casefold()
+    """The settlement named in an address, as a whole word: «Кингисеппское шоссе» is no Кингисепп."""
+    words = set(re.findall(r"\w+", address.casefold().replace("ё", "е")))
     for settlement in municipality.settlements:
-        if any(name.casefold() in folded for name in settlement.names):
-            return settlement.name
+        for name in settlement.names:
+            if set(re.findall(r"\w+", name.casefold().replace("ё", "е"))) <= words:
+                return settlement.name
     return None
 
 
