@@ -26,6 +26,7 @@ from nlp.incident import IncidentClassifier
 from nlp.lemmas import lemma_text
 from nlp.ner import NerTagger, officials_mentioned
 from nlp.normalize import normalize
+from nlp.pack import CountCache
 from nlp.risk import assess
 from nlp.sentiment import SentimentClassifier
 from nlp.topic import TopicClassifier
@@ -112,10 +113,11 @@ class Analyzer:
         languages = [language.detect(document.full_text) for document in documents]
         russian = [i for i, lang in enumerate(languages) if lang in (language.RUSSIAN, language.UNDETERMINED)]
         texts = [normalize(documents[i].full_text) for i in russian]
-        topics = self.topic.map(texts)
-        sentiments = self.sentiment.map(texts)
-        incidents = self.incident.map(texts)
-        toxicities = self.toxicity.map(texts)
+        cache = CountCache(texts)  # the four classifiers share one hashing of the batch
+        topics = self.topic.map(texts, cache)
+        sentiments = self.sentiment.map(texts, cache)
+        incidents = self.incident.map(texts, cache)
+        toxicities = self.toxicity.map(texts, cache)
         results: dict[int, Analysis] = {}
         entity_lists = list(self.ner.map([documents[i].full_text for i in russian]))
         for k, i in enumerate(russian):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp.lexicon import topic_matches
-from nlp.pack import LinearTextModel, pack_dir
+from nlp.pack import CountCache, LinearTextModel, pack_dir
 
 NAME = "incident"
 
@@ -62,6 +62,42 @@ CUES: dict[str, list[str]] = {
         r"\bотсутств",
         r"\bзасыпал",
         r"\bгололед",
+        r"\bне (?:пройти|проехать|выехать|добраться|дозвон|могут|можем|дали)",
+        r"\bне (?:пришел|ходит|вывезли|убрали|чистили)",
+        r"\bнереально",
+        r"\bсгорел",
+        r"\bнагруби",
+        r"\bхамств",
+        r"\bхамят",
+        r"\bповалил",
+        r"\bпокосил",
+        r"\bотклеил",
+        r"\bпротечк",
+        r"\bпотоп",
+        r"\bшприц",
+        r"\bмерзн",
+        r"\bотрубил",
+        r"\bотрубают",
+        r"\bноль реакции",
+        r"\bнет реакции",
+        r"\bбез ответа",
+        r"\bкормят обещаниями",
+        r"\bобещали",
+        r"\bстрашно",
+        r"\bнечем дышать",
+        r"\bзадыха",
+        r"\bкуда смотр",
+        r"\bброшен",
+        r"\bбросили",
+        r"\bразвалива",
+        r"\bразруш",
+        r"\bзаросл",
+        r"\bтемно",
+        r"\bнет (?:мест|связи|интернета|врача|педиатра|лекарств)",
+        r"\bочередь",
+        r"\bждем\b",
+        r"\bждать\b",
+        r"\bжду\b",
     ],
     "duration": [
         r"\bуже (?:\w+ )?(?:дн|недел|месяц|год|час|втор|трет)",
@@ -147,6 +183,23 @@ CUES: dict[str, list[str]] = {
         r"\bпрограмм[аы]",
         r"\bзавершен[аы]? работ",
         r"\bпоздравля",
+        r"\bбудут проводиться",
+        r"\bбудет проводиться",
+        r"\bпросим (?:водителей|жителей|убрать|учитывать|соблюдать)",
+        r"\bработает (?:по|с|ежедневно)",
+        r"\bприглашает",
+        r"\bзапись (?:до|в|по|открыт)",
+        r"\bоткрыт[аы]? (?:запись|прием)",
+        r"\bожидается",
+        r"\bпредупреждени",
+        r"\bизменился график",
+        r"\bизменяется",
+        r"\bпо вашим обращениям",
+        r"\bдрузья!",
+        r"\bсообщил[аи]?\b",
+        r"\bпреобразил",
+        r"\bпроверил",
+        r"\bвыдано предписание",
     ],
     "resolved": [
         r"(?<!заранее )\bспасибо(?! за (?:внимание|ответ|понимание|помощь заранее))",
@@ -231,8 +284,8 @@ class IncidentClassifier:
     def load(cls, root: Path | None = None) -> IncidentClassifier:
         return cls(LinearTextModel.load(pack_dir(NAME, root), dense_fn=cue_features))
 
-    def map(self, texts: Sequence[str]) -> list[IncidentScore]:
-        scores = self.model.scores(texts)[:, 0]
+    def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[IncidentScore]:
+        scores = self.model.scores(texts, cache=cache)[:, 0]
         out = []
         for text, score in zip(texts, scores, strict=True):
             hits = cue_matches(text)

@@ -78,6 +78,47 @@ class Features:
         )
 
 
+def fold(counts: sparse.csr_matrix, bits: int) -> sparse.csr_matrix:
+    """Counts hashed into 2**k buckets → 2**bits buckets (bits ≤ k): the hash modulo a smaller power of 2."""
+    size = 2**bits
+    if counts.shape[1] == size:
+        return counts
+    if counts.shape[1] < size:
+        raise ValueError(f"cannot fold {counts.shape[1]} buckets into {size}")
+    folded = sparse.csr_matrix(
+        (counts.data, counts.indices % size, counts.indptr), shape=(counts.shape[0], size)
+    )
+    folded.sum_duplicates()
+    return folded
+
+
+class CountCache:
+    """Hashed n-gram counts of one batch of texts, computed once and folded to each pack's size."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = list(texts)
+        self._widest: dict[tuple[Any, ...], tuple[Features, sparse.csr_matrix, sparse.csr_matrix]] = {}
+
+    def counts(self, features: Features) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        key = (features.char_ngrams, features.word_ngrams)
+        cached = self._widest.get(key)
+        if (
+            cached is None
+            or cached[0].char_bits < features.char_bits
+            or cached[0].word_bits < features.word_bits
+        ):
+            widest = Features(
+                features.char_ngrams,
+                features.word_ngrams,
+                max(features.char_bits, 19),
+                max(features.word_bits, 18),
+            )
+            cached = (widest, *widest.counts(self.texts))
+            self._widest[key] = cached
+        _, chars, words = cached
+        return fold(chars, features.char_bits), fold(words, features.word_bits)
+
+
 def idf_weights(counts: sparse.csr_matrix) -> np.ndarray:
     documents = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -112,8 +153,10 @@ class LinearTextModel:
     meta: dict[str, Any] = field(default_factory=dict)
     dense_fn: DenseFn | None = None
 
-    def matrix(self, texts: Sequence[str], dense: np.ndarray | None = None) -> sparse.csr_matrix:
-        chars, words = self.features.counts(texts)
+    def matrix(
+        self, texts: Sequence[str], dense: np.ndarray | None = None, cache: CountCache | None = None
+    ) -> sparse.csr_matrix:
+        chars, words = cache.counts(self.features) if cache is not None else self.features.counts(texts)
         parts = [tfidf(chars, self.char_idf), tfidf(words, self.word_idf)]
         if self.dense:
             if dense is None:
@@ -123,11 +166,13 @@ class LinearTextModel:
             parts.append(sparse.csr_matrix(dense.astype(np.float32)))
         return sparse.csr_matrix(sparse.hstack(parts, format="csr"))
 
-    def scores(self, texts: Sequence[str], dense: np.ndarray | None = None) -> np.ndarray:
-        """Probabilities, texts × labels."""
+    def scores(
+        self, texts: Sequence[str], dense: np.ndarray | None = None, cache: CountCache | None = None
+    ) -> np.ndarray:
+        """Probabilities, texts × labels; ``cache`` shares the hashing of ``texts`` between packs."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        logits = np.asarray(self.matrix(texts, dense) @ self.coef.T.astype(np.float32)) + self.intercept
+        logits = np.asarray(self.matrix(texts, dense, cache) @ self.coef.T) + self.intercept
         if self.kind == "softmax":
             logits = logits - logits.max(axis=1, keepdims=True)
             exp = np.exp(logits)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.pack import LinearTextModel, pack_dir
+from nlp.pack import CountCache, LinearTextModel, pack_dir
 
 NAME = "sentiment"
 LABELS = ("negative", "neutral", "positive")
@@ -32,8 +32,8 @@ class SentimentClassifier:
     def load(cls, root: Path | None = None) -> SentimentClassifier:
         return cls(LinearTextModel.load(pack_dir(NAME, root)))
 
-    def map(self, texts: Sequence[str]) -> list[Sentiment]:
-        scores = self.model.scores(texts)
+    def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[Sentiment]:
+        scores = self.model.scores(texts, cache=cache)
         out = []
         for row in scores:
             values = {label: round(float(value), 4) for label, value in zip(LABELS, row, strict=True)}

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp.lexicon import topic_matches
-from nlp.pack import LinearTextModel, pack_dir
+from nlp.pack import CountCache, LinearTextModel, pack_dir
 
 NAME = "topic"
 NONE = "—"  # the model's «not a municipal topic» label
@@ -56,14 +56,16 @@ class TopicClassifier:
     def load(cls, root: Path | None = None) -> TopicClassifier:
         return cls(LinearTextModel.load(pack_dir(NAME, root)))
 
-    def score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]]]:
+    def score_matrix(
+        self, texts: Sequence[str], cache: CountCache | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]]]:
         """Blended block scores (texts × blocks) and how municipal each text is (0–1).
 
         The model's block probabilities are taken given that the text is municipal at all
         (divided by 1 − P(none)), so a short complaint is not drowned by the «none» class;
         the relevance is the larger of 1 − P(none) and the best keyword score.
         """
-        probabilities = self.model.scores(texts)
+        probabilities = self.model.scores(texts, cache=cache)
         columns = [self.model.labels.index(block) for block in self.blocks]
         none = probabilities[:, self.model.labels.index(NONE)]
         conditional = probabilities[:, columns] / np.maximum(1 - none, 1e-6)[:, None]
@@ -72,8 +74,8 @@ class TopicClassifier:
         relevance = np.maximum(1 - none, lexicon.max(axis=1, initial=0))
         return (1 - weight) * conditional + weight * lexicon, relevance, found
 
-    def map(self, texts: Sequence[str]) -> list[Topics]:
-        scores, relevance, found = self.score_matrix(texts)
+    def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[Topics]:
+        scores, relevance, found = self.score_matrix(texts, cache)
         out = []
         for row, relevant, keywords in zip(scores, relevance, found, strict=True):
             order = np.argsort(-row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from nlp.pack import LinearTextModel, pack_dir
+from nlp.pack import CountCache, LinearTextModel, pack_dir
 
 NAME = "toxicity"
 
@@ -18,5 +18,5 @@ class ToxicityClassifier:
     def load(cls, root: Path | None = None) -> ToxicityClassifier:
         return cls(LinearTextModel.load(pack_dir(NAME, root)))
 
-    def map(self, texts: Sequence[str]) -> list[float]:
-        return [round(float(row[0]), 4) for row in self.model.scores(texts)]
+    def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[float]:
+        return [round(float(row[0]), 4) for row in self.model.scores(texts, cache=cache)]

@@ -79,3 +79,16 @@ def test_incident_rarely_fires_on_random_vk_posts() -> None:
     rows = [row for row in data.rusentiment(SHARED, "random_posts") if data.held_out(row.text)][:1000]
     results = IncidentClassifier.load().map([normalize(row.text) for row in rows])
     assert sum(result.is_incident for result in results) / len(rows) < 0.03
+
+
+def test_the_dev_set_shares_no_text_with_the_training_seeds_and_templates() -> None:
+    from nlp.training.seeds import SEEDS
+    from nlp.training.templates import generate, sentiment_examples
+
+    dev = {normalize(str(item["text"])).lower() for item in data.jsonl(DEV)}
+    positives, negatives = generate(600, 13)
+    training = {normalize(seed.text).lower() for seed in SEEDS}
+    training |= {normalize(text).lower() for text in positives + negatives}
+    training |= {normalize(text).lower() for text, _ in sentiment_examples(500, 13)}
+    assert len(dev) > 250
+    assert not dev & training

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp.pack import MODELS_DIR, PROTOCOL, Features, LinearTextModel, PackError, idf_weights
+from nlp.pack import MODELS_DIR, PROTOCOL, CountCache, Features, LinearTextModel, PackError, idf_weights
 
 
 def test_every_shipped_pack_has_meta_card_and_licence() -> None:
@@ -57,3 +57,12 @@ def test_save_and_load_give_the_same_scores(tmp_path: Path) -> None:
     assert loaded.model_id.startswith("tiny-")
     np.testing.assert_allclose(loaded.scores(texts), model.scores(texts), atol=2e-2)  # float16 weights
     assert loaded.scores(texts).sum(axis=1) == pytest.approx([1, 1], abs=1e-5)
+
+
+def test_folded_counts_equal_counts_hashed_to_the_smaller_size() -> None:
+    texts = ["Третий день нет горячей воды 😡", "Спасибо коммунальщикам!", ""]
+    small = Features(char_bits=12, word_bits=11)
+    direct_chars, direct_words = small.counts(texts)
+    cached_chars, cached_words = CountCache(texts).counts(small)
+    assert (direct_chars != cached_chars).nnz == 0
+    assert (direct_words != cached_words).nnz == 0
