@@ -59,15 +59,14 @@ class IncidentStore:
     ) -> CaseReport:
         """Open a case per new incident post, or join it to the open case about the same problem."""
         report = CaseReport()
+        wanted = [(post, analysis) for post, analysis in pairs if analysis.is_incident]
         with self.db.session() as session:
+            linked = _linked(session, [post.key for post, _ in wanted])
             cases: list[OpenCase] | None = None
-            for post, analysis in pairs:
-                if not analysis.is_incident:
+            for post, analysis in wanted:
+                if post.key in linked:
                     continue
-                if session.scalar(
-                    select(IncidentPostRow.incident_id).where(IncidentPostRow.post_key == post.key)
-                ):
-                    continue
+                linked.add(post.key)
                 if cases is None:
                     cases = _open_cases(session)
                 decision = find_case(post, analysis, cases, municipality.cases)
@@ -310,6 +309,17 @@ def _insert(session: Session, incident: Incident, now: datetime, actor: str, lin
         )
     )
     return row.id
+
+
+def _linked(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` already belong to a case (one query per thousand keys)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        found.update(
+            session.scalars(select(IncidentPostRow.post_key).where(IncidentPostRow.post_key.in_(chunk)))
+        )
+    return found
 
 
 def _link_new_posts(session: Session, incident: Incident, before: list[str], now: datetime) -> None:
