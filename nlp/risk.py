@@ -2,8 +2,10 @@
 
 A noisy-OR of factor contributions, each a weight times a strength in 0–1: negativity,
 toxicity, an incident, the post's reach, and sensitive subjects (emergencies, protests,
-officials, corruption, children, deaths). The factors that contributed are returned,
-strongest first, so an alert can say why it was raised. Weights are set by hand in this
+officials, corruption, children, deaths). Officials and children count in proportion to the
+post's negativity, toxicity or incident score; reach counts only when something else does.
+The factors that contributed are returned, strongest first, so an alert can say why it was
+raised. Weights are set by hand in this
 first version; a wave of posts (growth) is the alerts' business, not one post's.
 """
 
@@ -59,6 +61,10 @@ def assess(
     for subject in ("emergency", "protest", "corruption", "death", "children", "official"):
         strengths[subject] = min(1.0, 0.7 + 0.3 * len(subjects[subject])) if subject in subjects else 0.0
     strengths["named_official"] = 1.0 if officials else 0.0
+    # officials and children are sensitive in a complaint or an insult, not in an announcement
+    tone = max(strengths["negative"], strengths["toxic"], strengths["incident"])
+    for subject in ("official", "named_official", "children"):
+        strengths[subject] *= tone
     content = {name: WEIGHTS[name] * value for name, value in strengths.items() if name != "reach"}
     if not any(value >= MIN_CONTRIBUTION for value in content.values()):
         strengths["reach"] = 0.0  # a widely seen cat photo is no risk
