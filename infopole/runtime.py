@@ -108,6 +108,19 @@ class Runtime:
             client = VkClient.from_settings(self.settings)  # one client, so one rate limiter per token
             collectors[SourceKind.VK_WALL] = VkWallCollector.from_settings(self.settings, client=client)
             collectors[SourceKind.VK_SEARCH] = VkSearchCollector.from_settings(self.settings, client=client)
+        if self.settings.ok_access_token is not None:
+            from crawlers.ok import OkGroupCollector
+
+            collectors[SourceKind.OK_GROUP] = OkGroupCollector.from_settings(self.settings)
+        if self.settings.telegram_session is not None:
+            from crawlers.telegram.api_collector import TelegramApiCollector
+
+            api = TelegramApiCollector.from_settings(self.settings)  # one Telethon connection per process
+            collectors[SourceKind.TG_CHANNEL] = collectors[SourceKind.TG_CHAT] = api
+        else:  # public channels are readable without credentials through the t.me/s web preview
+            from crawlers.telegram.preview_collector import TelegramPreviewCollector
+
+            collectors[SourceKind.TG_CHANNEL] = TelegramPreviewCollector.from_settings(self.settings)
         return collectors
 
     def close(self) -> None:

@@ -89,8 +89,6 @@ class SlaPolicy(_Model):
     at_risk_share: float = Field(default=0.75, gt=0, lt=1)
     pre_holiday_shortening_hours: float = Field(default=1, ge=0, lt=8)  # ТК РФ ст. 95
     escalate_overdue: bool = True  # an overdue case is escalated to the куратор once per round
-    pre_holiday_shortening_hours: float = Field(default=1, ge=0, lt=8)  # ТК РФ ст. 95
-    escalate_overdue: bool = True  # an overdue case is escalated to the куратор once per round
 
     @field_validator("working_hours_end")
     @classmethod
@@ -99,15 +97,6 @@ class SlaPolicy(_Model):
         if start is not None and end <= start:
             raise ValueError("working_hours_end must be later than working_hours_start")
         return end
-
-
-class CasePolicy(_Model):
-    """When a new incident post joins an open case instead of opening its own, and rating limits."""
-
-    join_window_hours: float = Field(default=72, gt=0)  # same block and place within this window
-    near_duplicate_similarity: float = Field(default=0.6, gt=0, le=1)  # word-shingle Jaccard
-    join_by_place: bool = True
-    min_cases_for_rating: int = Field(default=5, ge=1)
 
 
 class CasePolicy(_Model):
@@ -261,8 +250,6 @@ class Municipality(_Model):
     official_pages: list[OfficialPage] = []
     recipients: list[Recipient] = []
     officials: list[str] = []  # surnames or full names of officials to recognise in posts
-    official_accounts: list[str] = []  # author pseudonyms of officials who answer under posts
-    cases: CasePolicy = CasePolicy()
     official_accounts: list[str] = []  # author pseudonyms of officials who answer under posts
     cases: CasePolicy = CasePolicy()
     alerts: AlertsConfig = AlertsConfig()

@@ -55,14 +55,6 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     telegram_bot_api_url: str = "https://api.telegram.org"
 
-    # alert delivery: tests and the demo point these at local fakes (infopole.alerts.fakes)
-    smtp_host: str = ""  # empty: no e-mail alerts
-    smtp_port: int = 25
-    smtp_user: str = ""
-    smtp_sender: str = "infopole@localhost"
-    smtp_starttls: bool = False
-    telegram_bot_api_url: str = "https://api.telegram.org"
-
     # secrets
     vk_token: SecretStr | None = None
     ok_application_key: SecretStr | None = None
@@ -73,10 +65,6 @@ class Settings(BaseSettings):
     telegram_api_hash: SecretStr | None = None
     telegram_session: SecretStr | None = None
     smtp_password: SecretStr | None = None
-    telegram_bot_token: SecretStr | None = None
-    alerts_secret: SecretStr | None = Field(
-        default=None, description="Ключ подписи вебхуков и кнопок «Принято»; пусто — session_secret"
-    )
     telegram_bot_token: SecretStr | None = None
     alerts_secret: SecretStr | None = Field(
         default=None, description="Ключ подписи вебхуков и кнопок «Принято»; пусто — session_secret"
