@@ -36,6 +36,13 @@ def rusentiment(data: Path, name: str) -> list[Labelled]:
         return [Labelled(row["text"], row["label"]) for row in csv.DictReader(file) if row["text"].strip()]
 
 
+def rusentitweet(data: Path, split: str) -> list[Labelled]:
+    """RuSentiTweet ``train`` or ``test``; the same five classes as RuSentiment."""
+    path = data / "rusentitweet" / f"rusentitweet_{split}.csv"
+    with path.open(encoding="utf-8", newline="") as file:
+        return [Labelled(row["text"], row["label"]) for row in csv.DictReader(file) if row["text"].strip()]
+
+
 def three_class(rows: list[Labelled]) -> list[Labelled]:
     return [Labelled(row.text, SENTIMENT_MAP[row.label]) for row in rows if row.label in SENTIMENT_MAP]
 

@@ -9,6 +9,7 @@ outages and events, news of finished works, thanks, resolved problems, questions
 from __future__ import annotations
 
 import random
+import re
 
 STREETS = [
     "Ленина",
@@ -141,3 +142,17 @@ def generate(count: int, seed: int) -> tuple[list[str], list[str]]:
     positives = sorted({complaint(rng) for _ in range(count)})
     negatives = sorted({not_incident(rng) for _ in range(count)})
     return positives, negatives
+
+
+POSITIVE = re.compile(r"спасибо|благодар|молодц|👍|❤️|праздник|поздравля|ура\b", re.IGNORECASE)
+
+
+def sentiment_examples(count: int, seed: int) -> list[tuple[str, str]]:
+    """Municipal posts with weak sentiment labels: complaints are negative, thanks positive,
+    announcements, news and questions neutral. RuSentiment has few posts of this kind."""
+    rng = random.Random(seed + 1)
+    out = [(complaint(rng), "negative") for _ in range(count)]
+    for _ in range(count):
+        text = not_incident(rng)
+        out.append((text, "positive" if POSITIVE.search(text) else "neutral"))
+    return sorted(set(out))
