@@ -86,12 +86,13 @@ class Analyzer:
     def load(
         cls, municipality: Municipality | None = None, models_dir: Path | None = None, batch_size: int = 64
     ) -> Analyzer:
+        sentiment = SentimentClassifier.load(models_dir)
         return cls(
             ner=NerTagger(),
             geo=GeoLinker(municipality),
             topic=TopicClassifier.load(models_dir),
-            sentiment=SentimentClassifier.load(models_dir),
-            incident=IncidentClassifier.load(models_dir),
+            sentiment=sentiment,
+            incident=IncidentClassifier.load(models_dir, sentiment),
             toxicity=ToxicityClassifier.load(models_dir),
             officials=municipality.officials if municipality else (),
             batch_size=batch_size,
@@ -115,8 +116,9 @@ class Analyzer:
         texts = [normalize(documents[i].full_text) for i in russian]
         cache = CountCache(texts)  # the four classifiers share one hashing of the batch
         topics = self.topic.map(texts, cache)
-        sentiments = self.sentiment.map(texts, cache)
-        incidents = self.incident.map(texts, cache)
+        sentiment_scores = self.sentiment.model.scores(texts, cache=cache)
+        sentiments = self.sentiment.adapt(sentiment_scores)
+        incidents = self.incident.map(texts, cache, sentiment_scores)
         toxicities = self.toxicity.map(texts, cache)
         results: dict[int, Analysis] = {}
         entity_lists = list(self.ner.map([documents[i].full_text for i in russian]))

@@ -1,7 +1,8 @@
 """Incident: a citizen's concrete problem or request that needs action from a responsible body.
 
 A linear model over text n-grams plus counts of cue groups (a problem named, a request made,
-an official announcement, thanks or a problem resolved, a question to others). The cue
+an official announcement, thanks or a problem resolved, a question to others) and the
+sentiment pack's negative and positive scores. The cue
 counts let the weakly supervised model tell «воду отключат 5 мая с 9 до 17» (an
 announcement) from «третий день нет воды» (an incident).
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from nlp.lexicon import topic_matches
-from nlp.pack import CountCache, LinearTextModel, pack_dir
+from nlp.pack import CountCache, LinearTextModel, PackError, pack_dir
+from nlp.sentiment import SentimentClassifier
 
 NAME = "incident"
 
@@ -247,7 +249,7 @@ CUES: dict[str, list[str]] = {
     ],
 }
 _COMPILED = {name: re.compile("|".join(patterns)) for name, patterns in CUES.items()}
-DENSE = [*CUES, "topic_hits", "short"]
+DENSE = [*CUES, "topic_hits", "short", "negative", "positive"]
 
 
 def cue_matches(text: str) -> dict[str, list[str]]:
@@ -264,7 +266,12 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
         row.append(min(topic_hits, 4) / 4)
         row.append(1.0 if len(text) < 80 else 0.0)
         rows.append(row)
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(DENSE))
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(DENSE) - 2)
+
+
+def dense_features(texts: Sequence[str], sentiment: np.ndarray) -> np.ndarray:
+    """Cue counts and the negative and positive sentiment scores (columns 0 and 2 of ``LABELS``)."""
+    return np.hstack([cue_features(texts), sentiment[:, [0, 2]].astype(np.float32)])
 
 
 @dataclass(frozen=True)
@@ -275,17 +282,38 @@ class IncidentScore:
 
 
 class IncidentClassifier:
-    def __init__(self, model: LinearTextModel) -> None:
+    """Needs the sentiment pack it was trained with: its negative and positive scores are features."""
+
+    def __init__(self, model: LinearTextModel, sentiment: SentimentClassifier) -> None:
+        required = model.meta.get("sentiment")
+        if required and required != sentiment.model.model_id:
+            raise PackError(
+                f"incident pack was trained with sentiment pack {required}, "
+                f"found {sentiment.model.model_id}: retrain incident"
+            )
         self.model = model
-        self.model.dense_fn = cue_features
+        self.sentiment = sentiment
         self.threshold = float(model.meta.get("threshold", 0.5))
 
     @classmethod
-    def load(cls, root: Path | None = None) -> IncidentClassifier:
-        return cls(LinearTextModel.load(pack_dir(NAME, root), dense_fn=cue_features))
+    def load(
+        cls, root: Path | None = None, sentiment: SentimentClassifier | None = None
+    ) -> IncidentClassifier:
+        return cls(LinearTextModel.load(pack_dir(NAME, root)), sentiment or SentimentClassifier.load(root))
 
-    def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[IncidentScore]:
-        scores = self.model.scores(texts, cache=cache)[:, 0]
+    def dense(
+        self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
+    ) -> np.ndarray:
+        if sentiment is None:
+            sentiment = self.sentiment.model.scores(texts, cache=cache)
+        return dense_features(texts, sentiment)
+
+    def map(
+        self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
+    ) -> list[IncidentScore]:
+        """``sentiment``: the sentiment pack's scores of ``texts`` if already computed (texts × 3)."""
+        dense = self.dense(texts, cache, sentiment)
+        scores = self.model.scores(texts, dense=dense, cache=cache)[:, 0]
         out = []
         for text, score in zip(texts, scores, strict=True):
             hits = cue_matches(text)

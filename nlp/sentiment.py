@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from nlp.pack import CountCache, LinearTextModel, pack_dir
 
 NAME = "sentiment"
@@ -33,7 +35,10 @@ class SentimentClassifier:
         return cls(LinearTextModel.load(pack_dir(NAME, root)))
 
     def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[Sentiment]:
-        scores = self.model.scores(texts, cache=cache)
+        return self.adapt(self.model.scores(texts, cache=cache))
+
+    def adapt(self, scores: np.ndarray) -> list[Sentiment]:
+        """The pack's probabilities (texts × 3) as labelled results."""
         out = []
         for row in scores:
             values = {label: round(float(value), 4) for label, value in zip(LABELS, row, strict=True)}

@@ -328,7 +328,8 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
     texts, y, weights = incident_corpus(root, seed)
     print("incident corpus:", Counter(y), flush=True)
     features = Features(char_bits=17, word_bits=16)
-    dense = incident_module.cue_features(texts)
+    sentiment = sentiment_module.SentimentClassifier.load(out)  # trained before incident
+    dense = incident_module.dense_features(texts, sentiment.model.scores(texts))
     model = fit(
         "incident", ["incident"], "sigmoid", texts, y, 4.0, features,
         dense=dense * 3, dense_names=incident_module.DENSE, class_weight="balanced", sample_weight=weights,
@@ -344,6 +345,7 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         ),
         "licence": "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0",
         "threshold": 0.5,
+        "sentiment": sentiment.model.model_id,
         "metrics": {"train_size": len(texts)},
     }
     model.save(out / "incident", meta)
@@ -353,8 +355,9 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         model.meta,
         """
 Dense cue features (nlp/incident.py: problem, duration, request, place, announcement, resolved,
-question, chatter, topic keyword hits, short text) sit beside the n-grams; they carry the
-difference between an announced outage and a reported one.
+question, chatter, topic keyword hits, short text) and the negative and positive scores of the
+sentiment pack named in `meta.json` sit beside the n-grams; they carry the difference between
+an announced outage and a reported one. Loading checks that the sentiment pack is the same.
 """,
     )
 

@@ -66,3 +66,15 @@ def test_folded_counts_equal_counts_hashed_to_the_smaller_size() -> None:
     cached_chars, cached_words = CountCache(texts).counts(small)
     assert (direct_chars != cached_chars).nnz == 0
     assert (direct_words != cached_words).nnz == 0
+
+
+def test_the_incident_pack_refuses_a_sentiment_pack_it_was_not_trained_with(tmp_path: Path) -> None:
+    from nlp.incident import IncidentClassifier
+    from nlp.sentiment import SentimentClassifier
+
+    sentiment = SentimentClassifier.load()
+    incident = LinearTextModel.load(MODELS_DIR / "incident")
+    assert IncidentClassifier(incident, sentiment).sentiment is sentiment
+    sentiment.model.meta = {**sentiment.model.meta, "id": "sentiment-00000000"}
+    with pytest.raises(PackError, match="retrain incident"):
+        IncidentClassifier(incident, sentiment)
