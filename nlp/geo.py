@@ -22,6 +22,7 @@ from nlp.lemmas import TOKEN, lemma
 STREET_WORDS = {
     "улица", "ул", "проспект", "пр", "пр-т", "пр-кт", "переулок", "пер", "шоссе", "ш", "бульвар", "б-р",
     "площадь", "пл", "проезд", "пр-д", "тупик", "набережная", "наб", "микрорайон", "мкр", "мкрн", "квартал",
+    "пр-те", "пр-та", "пр-ту", "пр-кте", "пр-кта",
 }  # fmt: skip
 HOUSE = re.compile(
     r"^[\s,]*(?:(?:д|дом)\.?\s*)?(?:№\s*)?(\d{1,4}(?:[а-яА-Я](?![а-яА-Я]))?(?:/\d{1,4})?"
@@ -42,6 +43,10 @@ def _tokens(text: str) -> list[_Token]:
         _Token(match.group(0), lemma(match.group(0).lower().replace("ё", "е")), match.start(), match.end())
         for match in TOKEN.finditer(text)
     ]
+
+
+def _is_street_word(token: _Token) -> bool:
+    return token.lemma in STREET_WORDS or token.text.lower() in STREET_WORDS  # «пр-те» lemmatises badly
 
 
 def _name_lemmas(name: str) -> tuple[str, ...]:
@@ -173,14 +178,14 @@ class GeoLinker:
         for names, place in self.gazetteer.street_names:
             for i in _find(names, tokens):
                 j = i + len(names)
-                while j < len(tokens) and tokens[j].lemma.rstrip(".") in STREET_WORDS and j - i < 6:
+                while j < len(tokens) and _is_street_word(tokens[j]) and j - i < 6:
                     j += 1  # «Октябрьский пр-т», «Лесная улица»
                 if set(range(i, j)) & taken:
                     continue
-                before = tokens[i - 1].lemma if i > 0 else ""
+                before_word = i > 0 and _is_street_word(tokens[i - 1])
                 house = HOUSE.match(text[tokens[j - 1].stop :])
                 capital = tokens[i].text[:1].isupper() and i > 0 and tokens[i - 1].text[-1:] not in ".!?"
-                if not (before in STREET_WORDS or house or capital):
+                if not (before_word or house or capital):
                     continue
                 namesakes = {p.settlement.name for n, p in self.gazetteer.street_names if n == names}
                 if context and place.settlement.name not in context and namesakes & context:
@@ -189,7 +194,7 @@ class GeoLinker:
                 if not context and len(namesakes) > 1:
                     linked = None  # «Лесная» of which settlement? Do not guess.
                 taken |= set(range(i, j))
-                start = tokens[i - 1].start if before in STREET_WORDS else tokens[i].start
+                start = tokens[i - 1].start if before_word else tokens[i].start
                 stop = tokens[j - 1].stop + (house.end() if house else 0)
                 point = linked.point if linked else None
                 out.append(

@@ -54,3 +54,10 @@ def test_without_municipality_only_extracted_addresses() -> None:
     addresses, settlement = GeoLinker(None)("Прорвало трубу на ул. Ленина, д. 10")
     assert settlement is None
     assert [(a.street, a.house) for a in addresses] == [("улица Ленина", "10")]
+
+
+def test_inflected_street_with_abbreviated_type_after_it(geo: GeoLinker) -> None:
+    addresses, _ = geo("обещали дорогу на Октябрьском пр-те 12а, а там яма на яме")
+    assert [(a.text, a.street, a.house) for a in addresses] == [
+        ("Октябрьском пр-те 12а", "Октябрьский проспект", "12а")
+    ]
