@@ -25,6 +25,7 @@ from infopole.alerts.store import AlertStore
 from infopole.config.municipality import Municipality, Recipient, RiskRule, Role
 from infopole.domain.alert import Alert
 from infopole.domain.incident import Incident, IncidentStatus, Priority
+from infopole.incidents.calendar import WorkingCalendar
 from infopole.storage.db import Database
 from tests.alert_fixtures import NOW, municipality, pair
 
@@ -161,11 +162,12 @@ def test_routing_by_severity_blocks_and_roles() -> None:
     assert [
         p.recipient for p in plan([roads, head], "risk", "low", {"block": "Дороги"}, NOW, config, tz)
     ] == [head.id]
-    opened, due = NOW - 10 * 60 * MINUTE, NOW - MINUTE
+    opened = datetime(2026, 11, 20, 10, 0, tzinfo=tz)  # Friday: 8 working hours were up at 18:00
     incident = Incident(
-        9, "ЖКХ", None, "zhkh", IncidentStatus.ASSIGNED, Priority.NORMAL, opened, due, "Нет воды"
+        9, "ЖКХ", None, "zhkh", IncidentStatus.ASSIGNED, Priority.NORMAL, opened, None, "Нет воды"
     )
-    overdue = sla_alerts([incident], NOW, tz, at_risk_share=0.75)[0]
+    policy, calendar = municipality().sla, WorkingCalendar(municipality().timezone)
+    overdue = sla_alerts([incident], NOW, tz, policy=policy, calendar=calendar)[0]
     planned = plan([roads, head], "sla", overdue.severity, overdue.details, NOW, config, tz)
     assert {p.recipient for p in planned} == {roads.id, head.id}  # the куратор whatever his blocks
 

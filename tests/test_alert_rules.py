@@ -20,9 +20,10 @@ from infopole.alerts.rules.sla import sla_alerts
 from infopole.alerts.rules.spike import spike_alerts
 from infopole.alerts.rules.story import story_alerts
 from infopole.alerts.rules.watchlist import official_watchlists, watchlist_alerts
-from infopole.config.municipality import RiskRule, SilenceRule, SpikeRule, StoryRule, Watchlist
+from infopole.config.municipality import RiskRule, SilenceRule, SlaPolicy, SpikeRule, StoryRule, Watchlist
 from infopole.domain.alert import AlertKind
 from infopole.domain.incident import Incident, IncidentStatus, Priority
+from infopole.incidents.calendar import WorkingCalendar
 from tests.alert_fixtures import NOW, municipality, pair
 
 TZ = ZoneInfo("Europe/Moscow")
@@ -249,26 +250,28 @@ def test_silence_tells_a_broken_collector_from_a_quiet_source() -> None:
 # ---------------------------------------------------------------- SLA
 
 
-def case(
-    case_id: int, opened: datetime, due: datetime, status: IncidentStatus = IncidentStatus.ASSIGNED
-) -> Incident:
-    return Incident(case_id, "ЖКХ", "Кингисепп", "zhkh", status, Priority.NORMAL, opened, due, "Нет воды")
+def case(case_id: int, opened: datetime, status: IncidentStatus = IncidentStatus.ASSIGNED) -> Incident:
+    return Incident(case_id, "ЖКХ", "Кингисепп", "zhkh", status, Priority.NORMAL, opened, None, "Нет воды")
 
 
 def test_sla_at_risk_and_overdue_escalated_to_the_curator() -> None:
+    # NOW is Monday 12:00 in Moscow; the first answer is due in 8 working hours (9:00–18:00)
+    friday = datetime(2026, 11, 20, tzinfo=TZ)
     cases = [
-        case(1, NOW - 7 * HOUR, NOW + HOUR),  # 7/8 of the time gone
-        case(2, NOW - 10 * HOUR, NOW - 2 * HOUR),  # overdue
-        case(3, NOW - HOUR, NOW + 7 * HOUR),  # fine
-        case(4, NOW - 10 * HOUR, NOW - 2 * HOUR, IncidentStatus.RESOLVED),
-        case(5, NOW - 10 * HOUR, NOW - 2 * HOUR, IncidentStatus.ANSWERED),
+        case(1, friday.replace(hour=14)),  # 4 h on Friday + 3 h today = 7 of 8 working hours gone
+        case(2, friday.replace(hour=10)),  # due Friday 18:00: overdue
+        case(3, NOW - HOUR),  # 2 of 8 hours gone: fine
+        case(4, friday.replace(hour=10), IncidentStatus.RESOLVED),
+        case(5, friday.replace(hour=10), IncidentStatus.ANSWERED),
     ]
-    alerts = {a.key: a for a in sla_alerts(cases, NOW, TZ, at_risk_share=0.75)}
-    assert set(alerts) == {"sla:1:at_risk", "sla:2:overdue"}
-    assert alerts["sla:1:at_risk"].severity == "medium" and alerts["sla:1:at_risk"].details["roles"] == []
-    overdue = alerts["sla:2:overdue"]
+    found = sla_alerts(cases, NOW, TZ, policy=SlaPolicy(), calendar=WorkingCalendar("Europe/Moscow"))
+    alerts = {a.details["incident_id"]: a for a in found}
+    assert set(alerts) == {1, 2}
+    assert alerts[1].severity == "medium" and alerts[1].details["roles"] == []
+    assert alerts[1].key.endswith(":at_risk") and "first_answer" in alerts[1].key
+    overdue = alerts[2]
     assert overdue.severity == "high" and overdue.details["roles"] == ["curator"]
-    assert "истёк 2.0 ч назад" in overdue.body and overdue.details["group"] == "sla:2"
+    assert "истёк 66.0 ч назад" in overdue.body and overdue.details["group"] == "sla:2"
 
 
 # ---------------------------------------------------------------- all together

@@ -16,6 +16,7 @@ from infopole.alerts.rules.watchlist import official_watchlists, watchlist_alert
 from infopole.config.municipality import Municipality
 from infopole.domain.alert import Alert
 from infopole.domain.incident import Incident
+from infopole.incidents.sla import calendar_for
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def detect(snapshot: Snapshot, municipality: Municipality, now: datetime) -> lis
             snapshot.incidents,
             now,
             tz,
-            at_risk_share=municipality.sla.at_risk_share,
+            policy=municipality.sla,
+            calendar=calendar_for(municipality.sla, municipality.timezone),
             warn_at_risk=config.sla_at_risk,
             escalate_to=config.escalate_to,
         ),

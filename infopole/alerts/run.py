@@ -54,7 +54,8 @@ def read_snapshot(
         )
         for state in store.source_states()
     ]
-    return Snapshot(posts, incidents.list(open_only=True), sources, observed_since(store))
+    open_cases = incidents.list(open_only=True, with_updates=True)  # the SLA deadline depends on history
+    return Snapshot(posts, open_cases, sources, observed_since(store))
 
 
 def decide(
