@@ -46,7 +46,9 @@ def index_task(runtime: Runtime) -> int:
 @task(cache_policy=NO_CACHE)
 def cases_task(runtime: Runtime) -> dict[str, int]:
     report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
-    return {"opened": report.opened, "joined": report.joined}
+    salt = runtime.settings.author_salt.get_secret_value()
+    replies = steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
+    return {"opened": report.opened, "joined": report.joined, "answered": replies.answers + replies.interim}
 
 
 @task(cache_policy=NO_CACHE)

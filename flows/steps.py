@@ -23,10 +23,12 @@ from infopole.alerts.run import AlertRun, decide, read_snapshot
 from infopole.alerts.store import AlertStore
 from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
-from infopole.domain.post import Post
+from infopole.domain.post import Post, PostKind
 from infopole.domain.source import Source, SourceKind
+from infopole.incidents.replies import official_authors
 from infopole.storage.incidents import CaseReport, IncidentStore
 from infopole.storage.posts import PostStore, SaveReport
+from infopole.storage.replies import ReplyReport, take_replies
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +175,23 @@ def open_cases(
     pairs = [pair for pair in store.analysed(limit=limit) if pair[1].is_incident and not pair[0].is_deleted]
     pairs.sort(key=lambda pair: (pair[0].published_at, pair[0].key))  # posts before their comments
     return incidents.take_incidents(pairs, municipality, clock())
+
+
+def track_replies(
+    store: PostStore,
+    incidents: IncidentStore,
+    municipality: Municipality,
+    *,
+    salt: str,
+    clock: Clock = utc_now,
+    limit: int = 5000,
+) -> ReplyReport:
+    """Official answers, отписки and "still not fixed" in the comments under case posts.
+
+    ``salt`` is the installation's author salt: official pages are recognised by the
+    pseudonyms their own ids get, so no raw platform id is ever compared."""
+    comments = [post for post, _ in store.analysed(limit=limit) if post.kind is PostKind.COMMENT]
+    return take_replies(incidents, comments, municipality, official_authors(municipality, salt), clock())
 
 
 def alerts(

@@ -312,12 +312,23 @@ def index_command(municipality: MunicipalityOption = None, data_dir: DataDirOpti
 
 @app.command()
 def cases(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
-    """Завести инциденты по новым сообщениям о проблемах / open cases for new incident posts."""
+    """Завести инциденты и учесть ответы под ними / open cases and take official answers."""
     from flows import steps
 
     with _runtime(municipality, data_dir) as runtime:
         report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
         typer.echo(f"Новых инцидентов / opened: {report.opened}; присоединено / joined: {report.joined}")
+        replies = _replies(runtime)
+        typer.echo(
+            f"Ответов / answers: {replies.answers + replies.interim}; отписок / formal: {replies.formal}"
+        )
+
+
+def _replies(runtime: Runtime) -> Any:
+    from flows import steps
+
+    salt = runtime.settings.author_salt.get_secret_value()
+    return steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
 
 
 @app.command("alerts")
@@ -391,6 +402,8 @@ def _full_cycle(runtime: Runtime) -> None:
     typer.echo(f"Проиндексировано: {run.indexed} (ошибок {len(run.failed)})")
     report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
     typer.echo(f"Инцидентов заведено: {report.opened}, присоединено к существующим: {report.joined}")
+    replies = _replies(runtime)
+    typer.echo(f"Ответов официальных страниц: {replies.answers + replies.interim}, отписок: {replies.formal}")
     alerts = _alerts(runtime)
     typer.echo(f"Оповещений: новых {alerts.decided.recorded.new}, отправлено {alerts.dispatched.sent}")
 

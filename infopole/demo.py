@@ -75,6 +75,9 @@ def run_demo(
     echo(f"3. Индекс: {indexed.indexed} документов (ошибок {len(indexed.failed)})")
     cases = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
     echo(f"4. Инциденты: заведено {cases.opened}, присоединено сообщений {cases.joined}")
+    salt = settings.author_salt.get_secret_value()
+    replies = steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
+    echo(f"   ответов официальных страниц: {replies.answers + replies.interim}, отписок: {replies.formal}")
     # no mail server or bot in the demo: the alerts wait in the outbox and show on the dashboard
     alerts = steps.alerts(runtime.posts, runtime.incidents, runtime.alerts, runtime.municipality)
     echo(f"5. Оповещения куратору: {alerts.decided.recorded.new}")

@@ -43,6 +43,6 @@ def test_cycle_flow_runs_and_a_rerun_changes_nothing(
     assert first["cases"]["opened"] > 0
     assert second["crawl"]["new"] == 0
     assert (second["analysed"], second["indexed"]) == (0, 0)
-    assert second["cases"] == {"opened": 0, "joined": 0}
+    assert second["cases"] == {"opened": 0, "joined": 0, "answered": 0}
     assert first["alerts"]["new"] > 0  # the demo field has a fire and a protest call
     assert second["alerts"] == {"new": 0, "sent": 0}
