@@ -151,3 +151,13 @@ def test_migrations_match_the_models(db_url: str) -> None:
     dbmod.upgrade(engine)
     assert {"posts", "incidents", "audit_events"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_migrations_form_one_line() -> None:
+    """Two branches adding migrations at once would leave two heads and ``upgrade head`` would fail."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(dbmod.alembic_config(dbmod.make_engine("sqlite://")))
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()
+    revisions = list(scripts.walk_revisions())
+    assert [r.revision for r in reversed(revisions)] == [f"{n:04d}" for n in range(1, len(revisions) + 1)]
