@@ -308,3 +308,31 @@ class AlertDeliveryRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     remote_id: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. Kept on the server so logout and password changes end it for real, and
+    stored by the SHA-256 of its id so a leaked database does not hand out live sessions."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    client: Mapped[str] = mapped_column(String(80), default="")
+
+
+class LoginAttemptRow(Base):
+    """One try to sign in: the throttle counts recent failures per login and client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_login_client_at", "login", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    login: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str] = mapped_column(String(80))
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
