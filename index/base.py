@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -144,6 +145,77 @@ class Aggregations:
         return next((c for c in self.heat_settlement if c.row == block and c.column == settlement), None)
 
 
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    """One block or settlement in ``[start, end)`` against the same-length period just before."""
+
+    key: str
+    count: int
+    negative: int
+    previous_count: int
+    previous_negative: int
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous_count
+
+    @property
+    def growth(self) -> float | None:
+        """Relative change of the count; ``None`` when the previous period had nothing (new topic)."""
+        return self.change / self.previous_count if self.previous_count else None
+
+    @property
+    def negative_share(self) -> float:
+        return self.negative / self.count if self.count else 0.0
+
+    @property
+    def previous_negative_share(self) -> float:
+        return self.previous_negative / self.previous_count if self.previous_count else 0.0
+
+    @property
+    def negative_share_change(self) -> float:
+        return self.negative_share - self.previous_negative_share
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """Counts and negative share per block and settlement for ``[start, end)`` vs ``[previous_start, start)``.
+
+    Rows cover every key seen in either period, ordered by the current count desc, then the
+    previous count desc, then the key, and are cut at ``size``."""
+
+    start: datetime
+    end: datetime
+    total: int
+    previous_total: int
+    blocks: tuple[TrendRow, ...] = ()
+    settlements: tuple[TrendRow, ...] = ()
+
+    @property
+    def previous_start(self) -> datetime:
+        return self.start - (self.end - self.start)
+
+    def block(self, key: str) -> TrendRow | None:
+        return next((row for row in self.blocks if row.key == key), None)
+
+    def settlement(self, key: str) -> TrendRow | None:
+        return next((row for row in self.settlements if row.key == key), None)
+
+
+def trend_rows(counts: Iterable[tuple[str, int, int, int, int]], size: int) -> tuple[TrendRow, ...]:
+    """Rows from ``(key, count, negative, previous_count, previous_negative)``, ordered and cut."""
+    rows = [TrendRow(*item) for item in counts if item[1] or item[3]]
+    rows.sort(key=lambda row: (-row.count, -row.previous_count, row.key))
+    return tuple(rows[:size])
+
+
+def check_period(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("trend period bounds must be aware datetimes")
+    if end <= start:
+        raise ValueError(f"empty trend period: {start.isoformat()} .. {end.isoformat()}")
+
+
 @runtime_checkable
 class SearchIndex(Protocol):
     """One municipality's searchable information field."""
@@ -161,6 +233,10 @@ class SearchIndex(Protocol):
     def count(self, query: Query | str = "") -> int: ...
 
     def aggregate(self, query: Query | str = "", *, size: int = 10) -> Aggregations: ...
+
+    def trend(self, query: Query | str = "", *, start: datetime, end: datetime, size: int = 10) -> Trend:
+        """Blocks and settlements of ``query`` in ``[start, end)`` against the same-length period before."""
+        ...
 
     def get(self, id: str) -> IndexDocument | None:
         """The stored document, deleted or not (for reindexing and checks)."""

@@ -41,7 +41,10 @@ from index.base import (
     SearchPage,
     SearchRequest,
     Sort,
+    Trend,
+    check_period,
     highlight,
+    trend_rows,
 )
 from index.document import IndexDocument, norm
 from index.query import (
@@ -458,6 +461,38 @@ class EmbeddedIndex:
             days=fill_days(dict(days)),
             heat_settlement=heat("settlement"),
             heat_department=heat("department"),
+        )
+
+    def trend(self, query: Query | str = "", *, start: datetime, end: datetime, size: int = 10) -> Trend:
+        check_period(start, end)
+        where, params = self._where(self.parse(query))
+        bounds = [_micros(start), _micros(start - (end - start)), _micros(end)]
+        matching = (
+            "m AS (SELECT d.rowid AS rowid, d.published_us >= ? AS cur, d.sentiment = 'negative' AS neg"
+            f" FROM docs d WHERE {where} AND d.published_us >= ? AND d.published_us < ?)"
+        )
+        sql_params = [bounds[0], *params, bounds[1], bounds[2]]
+
+        def rows(field: str) -> tuple[tuple[str, int, int, int, int], ...]:
+            return tuple(
+                self._db.execute(
+                    f"WITH {matching} SELECT v.value, sum(m.cur), sum(m.cur AND m.neg), sum(NOT m.cur),"
+                    " sum(NOT m.cur AND m.neg) FROM doc_values v JOIN m ON m.rowid = v.doc"
+                    " WHERE v.field = ? GROUP BY v.value",
+                    [*sql_params, field],
+                ).fetchall()
+            )
+
+        current, previous = self._db.execute(
+            f"WITH {matching} SELECT coalesce(sum(cur), 0), coalesce(sum(NOT cur), 0) FROM m", sql_params
+        ).fetchone()
+        return Trend(
+            start=start,
+            end=end,
+            total=int(current),
+            previous_total=int(previous),
+            blocks=trend_rows(rows("blocks"), size),
+            settlements=trend_rows(rows("settlement"), size),
         )
 
     def close(self) -> None:

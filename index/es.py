@@ -34,7 +34,10 @@ from index.base import (
     SearchPage,
     SearchRequest,
     Sort,
+    Trend,
+    check_period,
     highlight,
+    trend_rows,
 )
 from index.document import IndexDocument
 from index.queries import (
@@ -45,6 +48,7 @@ from index.queries import (
     index_template,
     search_body,
     source_to_document,
+    trend_body,
 )
 from index.query import Query, parse_query
 
@@ -261,6 +265,34 @@ class ElasticsearchIndex:
             days=tuple(Bucket(b["key_as_string"], int(b["doc_count"])) for b in aggs["days"]["buckets"]),
             heat_settlement=heat("heat_settlement"),
             heat_department=heat("heat_department"),
+        )
+
+    def trend(self, query: Query | str = "", *, start: datetime, end: datetime, size: int = 10) -> Trend:
+        check_period(start, end)
+        body = trend_body(self.parse(query), start=start, end=end)
+        response = self._call("тренд", self.client.search, index=self.alias, **body)
+        aggs = response["aggregations"]
+
+        def split(periods: dict[str, Any]) -> tuple[int, int, int, int]:
+            current, previous = periods["buckets"]["current"], periods["buckets"]["previous"]
+            return (
+                int(current["doc_count"]),
+                int(current["negative"]["doc_count"]),
+                int(previous["doc_count"]),
+                int(previous["negative"]["doc_count"]),
+            )
+
+        def rows(name: str) -> tuple[tuple[str, int, int, int, int], ...]:
+            return tuple((str(b["key"]), *split(b["periods"])) for b in aggs[name]["buckets"])
+
+        total, _, previous_total, _ = split(aggs["periods"])
+        return Trend(
+            start=start,
+            end=end,
+            total=total,
+            previous_total=previous_total,
+            blocks=trend_rows(rows("blocks"), size),
+            settlements=trend_rows(rows("settlements"), size),
         )
 
     def close(self) -> None:

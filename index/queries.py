@@ -216,3 +216,38 @@ def aggregations_body(query: Query, *, size: int, tz: ZoneInfo) -> dict[str, Any
             "heat_department": _heat("department"),
         },
     }
+
+
+def _periods(start: datetime, end: datetime, previous_start: datetime) -> dict[str, Any]:
+    return {
+        "filters": {
+            "filters": {
+                "current": {"range": {"published_at": {"gte": _iso(start), "lt": _iso(end)}}},
+                "previous": {"range": {"published_at": {"gte": _iso(previous_start), "lt": _iso(start)}}},
+            }
+        },
+        "aggs": {"negative": {"filter": {"term": {"sentiment": "negative"}}}},
+    }
+
+
+def trend_body(query: Query, *, start: datetime, end: datetime) -> dict[str, Any]:
+    """Blocks and settlements split into the period and the same-length period before, in one request.
+
+    Every key is fetched (far fewer than ``HEAT_ROWS``/``HEAT_COLUMNS``) because the order is by the
+    current period's count, which a terms aggregation over both periods cannot sort on."""
+    previous_start = start - (end - start)
+    periods = _periods(start, end, previous_start)
+    window = {"range": {"published_at": {"gte": _iso(previous_start), "lt": _iso(end)}}}
+    return {
+        "query": {"bool": {"must": [live(query)], "filter": [window]}},
+        "size": 0,
+        "track_total_hits": False,
+        "aggs": {
+            "periods": periods,
+            "blocks": {"terms": {"field": "blocks", "size": HEAT_ROWS}, "aggs": {"periods": periods}},
+            "settlements": {
+                "terms": {"field": "settlement", "size": HEAT_COLUMNS},
+                "aggs": {"periods": periods},
+            },
+        },
+    }

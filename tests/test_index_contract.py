@@ -804,3 +804,52 @@ def test_relative_query_uses_index_clock_at_search_time() -> None:
     later = parse_query("date:-7d", now=NOW + timedelta(days=1), tz=MSK)
     assert isinstance(later, DateRange)
     assert later.start == (NOW - timedelta(days=6)).astimezone(UTC)
+
+
+# ---------------------------------------------------------------- trend vs the previous period
+
+WEEK_START, WEEK_END = datetime(2026, 11, 17, tzinfo=MSK), datetime(2026, 11, 24, tzinfo=MSK)
+
+
+def expected_trend(field: str, start: datetime, end: datetime) -> dict[str, tuple[int, int, int, int]]:
+    previous_start = start - (end - start)
+    counts: dict[str, list[int]] = {}
+    for row in LIVE:
+        when = local(row)
+        if not previous_start <= when < end:
+            continue
+        values = row.blocks if field == "blocks" else ((row.settlement,) if row.settlement else ())
+        offset = 0 if when >= start else 2
+        for value in values:
+            cell = counts.setdefault(value, [0, 0, 0, 0])
+            cell[offset] += 1
+            cell[offset + 1] += row.sentiment == NEG
+    return {value: (c[0], c[1], c[2], c[3]) for value, c in counts.items()}
+
+
+def test_trend_against_the_previous_week(index: SearchIndex) -> None:
+    trend = index.trend("", start=WEEK_START, end=WEEK_END, size=100)
+    assert trend.previous_start == datetime(2026, 11, 10, tzinfo=MSK)
+    # ЖКХ: 2, 3, 26 this week (3 neutral); 14, 16 the week before (16 neutral); 1 and 23 are on the 24th
+    zhkh = trend.block(ZHKH)
+    assert zhkh is not None
+    assert (zhkh.count, zhkh.negative, zhkh.previous_count, zhkh.previous_negative) == (3, 2, 2, 1)
+    assert zhkh.change == 1 and zhkh.growth == pytest.approx(0.5)
+    assert zhkh.negative_share_change == pytest.approx(2 / 3 - 1 / 2)
+    assert trend.total == 10  # posts 2-9, 24 and 26; 31 is deleted
+    assert trend.previous_total == 7  # posts 10-16
+    for field, rows in (("blocks", trend.blocks), ("settlement", trend.settlements)):
+        got = {r.key: (r.count, r.negative, r.previous_count, r.previous_negative) for r in rows}
+        assert got == expected_trend(field, WEEK_START, WEEK_END)
+
+
+def test_trend_rows_are_ordered_cut_and_follow_the_query(index: SearchIndex) -> None:
+    trend = index.trend("sentiment:negative", start=WEEK_START, end=WEEK_END, size=2)
+    # Кингисепп 2, 4, 26 vs 10, 13; Ивангород 6, 24 vs 11, 14 wins the tie over Усть-Луга 7, 8 vs 12
+    assert [(r.key, r.count, r.previous_count) for r in trend.settlements] == [(KNG, 3, 2), (IVG, 2, 2)]
+    assert all(r.negative == r.count for r in trend.blocks)
+    new_topic = index.trend("block:ТКО", start=WEEK_START, end=WEEK_END).block(TKO)
+    assert new_topic is not None and (new_topic.count, new_topic.previous_count) == (2, 0)
+    assert new_topic.growth is None
+    with pytest.raises(ValueError, match="empty trend period"):
+        index.trend("", start=WEEK_END, end=WEEK_START)
