@@ -70,6 +70,7 @@ class Wall:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # comment id -> item
     next_id: int = 1
     access_error: int | None = None  # answer every call on this wall with this VK error code
+    members_count: int | None = None  # groups.getById ``fields=members_count``; None: not exposed
 
     def allocate_id(self) -> int:
         self.next_id += 1
@@ -736,6 +737,8 @@ class FakeVkServer:
                         "type": "group",
                     }
                 )
+                if "members_count" in params.get("fields", "").split(",") and wall.members_count is not None:
+                    groups[-1]["members_count"] = wall.members_count
         return {"groups": groups, "profiles": []}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

@@ -3,12 +3,13 @@ against this metadata (a test fails if they drift apart)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -336,3 +337,14 @@ class LoginAttemptRow(Base):
     login: Mapped[str] = mapped_column(String(80))
     client: Mapped[str] = mapped_column(String(80))
     success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SubscriberCountRow(Base):
+    """Subscribers of an official page (госпаблик), one count per page and day: the trend."""
+
+    __tablename__ = "subscriber_counts"
+
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # local date of the municipality
+    count: Mapped[int]
+    measured_at: Mapped[datetime]
