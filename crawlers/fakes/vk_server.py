@@ -42,10 +42,13 @@ ERROR_MESSAGES = {
     18: "User was deleted or banned",
     29: "Rate limit reached",
     30: "This profile is private",
+    12: "Unable to compile code",
+    13: "Runtime error occurred during code invocation",
     100: "One of the parameters specified was missing or invalid",
     203: "Access to group denied: access to the group is denied",
     212: "Access to post comments denied",
 }
+EXECUTE_CAP = 25  # API calls one execute may make
 SEARCH_CAP = 1000  # newsfeed.search never returns more than this many results for one query
 GEO_RADIUS_KM = 5.0  # the fake's notion of "near" for a newsfeed.search by coordinates
 
@@ -308,6 +311,7 @@ class Call:
     params: dict[str, str]
     at: float
     error: int | None = None
+    inner: bool = False  # made by an ``execute`` script, not a request of its own
 
 
 def _ago(now: datetime, text: str) -> int:
@@ -458,6 +462,45 @@ def _stem_match(query: str, text: str) -> bool:
     return all(word[:6] in haystack for word in words)
 
 
+_API_CALL = re.compile(r"\s*API\.([a-zA-Z]+\.[a-zA-Z]+)\(")
+
+
+def parse_vkscript(code: str) -> list[tuple[str, dict[str, str]]]:
+    """The calls of ``return [API.m({...}), ...];``; any other VKScript is error 12, as VK's compiler says.
+
+    Parameter values come back as the strings a form POST would carry (booleans 1/0).
+    """
+    body = re.fullmatch(r"\s*return\s*\[(.*)\]\s*;?\s*", code, re.DOTALL)
+    if body is None:
+        raise VkApiError(12, "only 'return [API.method({...}), ...];' is understood here")
+    text, position, calls = body.group(1), 0, []
+    decoder = json.JSONDecoder()
+    while position < len(text.strip()):
+        match = _API_CALL.match(text, position)
+        if match is None:
+            raise VkApiError(12, f"syntax error at {position}")
+        try:
+            params, end = decoder.raw_decode(text, match.end())
+        except json.JSONDecodeError:
+            raise VkApiError(12, f"bad argument of API.{match.group(1)}") from None
+        if not isinstance(params, dict):
+            raise VkApiError(12, f"API.{match.group(1)} takes an object")
+        closing = re.compile(r"\s*\)\s*(,|$)").match(text, end)
+        if closing is None:
+            raise VkApiError(12, f"syntax error at {end}")
+        position = closing.end()
+        calls.append((match.group(1), {key: _form(value) for key, value in params.items()}))
+    return calls
+
+
+def _form(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
@@ -531,11 +574,13 @@ class FakeVkServer:
                 self._scripted[method].append((after if n == 0 else 0, code))
 
     def count(self, method: str | None = None, *, error: int | None = None) -> int:
+        """Calls of ``method``, those made inside ``execute`` included; without a method: HTTP requests."""
         with self._lock:
             return sum(
                 1
                 for call in self.calls
-                if (method is None or call.method == method) and (error is None or call.error == error)
+                if (call.method == method if method is not None else not call.inner)
+                and (error is None or call.error == error)
             )
 
     # ------------------------------------------------------------------ dispatch
@@ -547,6 +592,8 @@ class FakeVkServer:
         call = Call(method=method, params=dict(params), at=now)
         try:
             self._admit(token, method, now)
+            if method == "execute":
+                return self._execute(params, call)
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
                 raise VkApiError(3, "Unknown method passed")
@@ -571,14 +618,55 @@ class FakeVkServer:
                 if len(arrivals) >= self.rps_limit:
                     raise VkApiError(6)
                 arrivals.append(now)
-            queue = self._scripted.get(method)
-            if queue:
-                skip, code = queue[0]
-                if skip > 0:
-                    queue[0] = (skip - 1, code)
-                else:
-                    queue.popleft()
-                    raise VkApiError(code)
+            self._scripted_error(method)
+
+    def _scripted_error(self, method: str) -> None:
+        """Raise the error scripted with ``fail`` for this call of ``method``, if any (lock held)."""
+        queue = self._scripted.get(method)
+        if queue:
+            skip, code = queue[0]
+            if skip > 0:
+                queue[0] = (skip - 1, code)
+            else:
+                queue.popleft()
+                raise VkApiError(code)
+
+    # ------------------------------------------------------------------ execute
+
+    def _execute(self, params: dict[str, str], call: Call) -> dict[str, Any]:
+        """``execute`` for the VKScript subset ``return [API.m({...}), ...];`` (at most 25 calls).
+
+        Like VK: a failed call is ``false`` in ``response`` and its error goes to
+        ``execute_errors``; the request itself succeeds. Each inner call is recorded.
+        """
+        calls = parse_vkscript(params.get("code", ""))
+        if len(calls) > EXECUTE_CAP:
+            raise VkApiError(13, f"too many API calls in execute ({len(calls)} > {EXECUTE_CAP})")
+        answers: list[Any] = []
+        errors: list[dict[str, Any]] = []
+        inner_calls: list[Call] = []
+        for method, inner_params in calls:
+            inner = Call(method=method, params=inner_params, at=call.at, inner=True)
+            handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+            try:
+                if handler is None or method == "execute":
+                    raise VkApiError(3, "Unknown method passed")
+                with self._lock:
+                    self._scripted_error(method)
+                with self.dataset.lock:
+                    answers.append(handler(dict(inner_params)))
+            except VkApiError as exc:
+                inner.error = exc.code
+                answers.append(False)
+                errors.append({"method": method, "error_code": exc.code, "error_msg": str(exc)})
+            inner_calls.append(inner)
+        with self._lock:
+            self.calls.append(call)
+            self.calls.extend(inner_calls)
+        body: dict[str, Any] = {"response": answers}
+        if errors:
+            body["execute_errors"] = errors
+        return body
 
     @staticmethod
     def _error(exc: VkApiError, method: str, params: Mapping[str, str]) -> dict[str, Any]:

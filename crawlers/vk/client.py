@@ -197,6 +197,14 @@ class VkClient:
 
     def call(self, method: str, **params: Any) -> Any:
         """``method`` with ``params``; returns the ``response`` part of VK's answer."""
+        return self._call(method, params, raw=False)
+
+    def call_raw(self, method: str, **params: Any) -> dict[str, Any]:
+        """Like ``call``, but the whole answer (``execute`` puts ``execute_errors`` beside ``response``)."""
+        body: dict[str, Any] = self._call(method, params, raw=True)
+        return body
+
+    def _call(self, method: str, params: dict[str, Any], *, raw: bool) -> Any:
         until = self.parked_until(method)
         if until is not None:
             raise RateLimited(
@@ -213,20 +221,20 @@ class VkClient:
             reraise=True,
         )
         try:
-            return retrying(self._call_once, method, params)
+            return retrying(self._call_once, method, params, raw)
         except _Retryable as exc:
             raise TransientError(
                 f"{method}: VK error {exc.code} persisted after {self.max_attempts} attempts: {exc.message}",
                 code=exc.code,
             ) from None
 
-    def _call_once(self, method: str, params: dict[str, Any]) -> Any:
+    def _call_once(self, method: str, params: dict[str, Any], raw: bool = False) -> Any:
         values = {key: _wire(value) for key, value in params.items() if value is not None}
         self.limiter.acquire()
         with self._lock:
             self.requests_made += 1
         try:
-            return self._vk.method(method, values)
+            return self._vk.method(method, values, raw=raw)
         except vk_api.ApiError as exc:
             error = self._translate(method, exc.code, str(exc.error.get("error_msg", "")))
         except vk_api.ApiHttpError as exc:

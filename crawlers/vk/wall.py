@@ -34,6 +34,7 @@ from typing import Any
 from crawlers.base import BadRequest, Batch, SourceUnavailable
 from crawlers.vk.client import VkClient
 from crawlers.vk.convert import comment_to_post, raw_payload, tombstone, wall_item_to_records
+from crawlers.vk.execute import ApiCall, CallResult, Executor
 from infopole.config.settings import Settings
 from infopole.domain.post import Platform, Post, RawPayload
 from infopole.domain.source import Source, SourceKind
@@ -54,6 +55,7 @@ class WallCrawlConfig:
     comments_recheck: timedelta = timedelta(days=1)  # their comments too, even if the count is unchanged
     backfill: timedelta = timedelta(days=14)  # how far back a first crawl (or a long outage) reaches
     resume_overlap: int = 10  # items re-read before the stored offset when a scan resumes
+    execute_batch: int = 25  # first comment pages of this many posts per ``execute`` request; 1: none
 
 
 @dataclass
@@ -110,6 +112,7 @@ class VkWallCollector:
         self.salt = salt
         self.config = config or WallCrawlConfig()
         self.clock = clock
+        self.executor = Executor(client, batch_size=self.config.execute_batch)
 
     @classmethod
     def from_settings(
@@ -256,11 +259,17 @@ class VkWallCollector:
     # ------------------------------------------------------------------ phase 2: comments
 
     def _comments(self, source: Source, owner_id: int, state: _Cursor) -> Iterator[Batch]:
+        prefetched: dict[int, CallResult] = {}
         while state.queue:
             post_id = state.queue[0]
+            if not prefetched and state.comments_after is None and len(state.queue) > 1:
+                prefetched = self._first_pages(owner_id, state.queue[: self.executor.batch_size])
+            first = prefetched.pop(post_id, None)
             try:
+                if first is not None and first.error is not None:
+                    raise first.error
                 for posts, raws, last_id, finished in self._comment_pages(
-                    source, owner_id, post_id, state.comments_after
+                    source, owner_id, post_id, state.comments_after, first=first.response if first else None
                 ):
                     if finished:
                         state.queue.pop(0)
@@ -278,22 +287,49 @@ class VkWallCollector:
                 state.comments_after = None
                 yield Batch(source.id, (), (), state.dump())
 
+    def _first_pages(self, owner_id: int, post_ids: list[int]) -> dict[int, CallResult]:
+        """The first comment page of each post, up to 25 posts per ``execute`` request.
+
+        Only the cursor's queue decides what is stored, so a crash loses nothing fetched
+        here: the posts not yet yielded are still queued and are fetched again.
+        """
+        if self.executor.batch_size <= 1:
+            return {}
+        calls = [ApiCall("wall.getComments", self._comments_params(owner_id, p, None)) for p in post_ids]
+        return dict(zip(post_ids, self.executor.run(calls), strict=True))
+
+    def _comments_params(self, owner_id: int, post_id: int, after: int | None) -> dict[str, Any]:
+        return {
+            "owner_id": owner_id,
+            "post_id": post_id,
+            "count": self.config.comments_page_size,
+            "sort": "asc",
+            "need_likes": True,
+            "thread_items_count": self.config.thread_items_count,
+            "start_comment_id": after,
+        }
+
     def _comment_pages(
-        self, source: Source, owner_id: int, post_id: int, after: int | None
+        self,
+        source: Source,
+        owner_id: int,
+        post_id: int,
+        after: int | None,
+        *,
+        first: Mapping[str, Any] | None = None,
     ) -> Iterator[tuple[list[Post], list[RawPayload], int | None, bool]]:
-        """Pages of top-level comments with their complete threads; ``after`` is the last one stored."""
+        """Pages of top-level comments with their complete threads; ``after`` is the last one stored.
+
+        ``first``: the first page, already fetched (by ``execute``) with the same parameters.
+        """
         page_size = self.config.comments_page_size
         while True:
-            response = self.client.call(
-                "wall.getComments",
-                owner_id=owner_id,
-                post_id=post_id,
-                count=page_size,
-                sort="asc",
-                need_likes=True,
-                thread_items_count=self.config.thread_items_count,
-                start_comment_id=after,
-            )
+            if first is not None:
+                response, first = first, None
+            else:
+                response = self.client.call(
+                    "wall.getComments", **self._comments_params(owner_id, post_id, after)
+                )
             items = response.get("items") or []
             fresh = [item for item in items if after is None or int(item["id"]) != after]
             fetched_at = self.clock()
