@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from crawlers.health import Expectation, Status, health
 from infopole.alerts.text import local_time
 from infopole.config.municipality import Severity, SilenceRule
 from infopole.domain.alert import Alert, AlertKind
@@ -30,6 +31,8 @@ class SourceHealth:
     last_item_at: datetime | None = None
     last_error: str = ""
     official: bool = False
+    last_error_at: datetime | None = None
+    error_count: int = 0
 
 
 def _never(moment: datetime | None) -> str:
@@ -39,16 +42,22 @@ def _never(moment: datetime | None) -> str:
 def silence_alerts(
     sources: Sequence[SourceHealth], rule: SilenceRule, now: datetime, tz: ZoneInfo
 ) -> list[Alert]:
-    """A source never run at all is not reported: it has no history to fall silent from."""
+    """A source never run at all is not reported: it has no history to fall silent from.
+
+    Whether a collector is broken or a source silent is decided by ``crawlers.health``, the
+    same judgement the dashboard and ``infopole sources health`` show.
+    """
     alerts = []
-    stale = timedelta(hours=rule.collector_stale_hours)
     for source in sources:
-        if source.last_run_at is None:
-            continue
+        expectation = Expectation(
+            rule.per_source.get(source.source_id, rule.max_silence_hours), rule.collector_stale_hours
+        )
+        state = health(source, expectation, now)
         name = source.title or source.source_id
         base = {"group": f"silence:{source.source_id}", "source_id": source.source_id, "roles": []}
-        if source.last_success_at is None or now - source.last_success_at >= stale:
+        if state.status is Status.FAILING:
             since = local_time(source.last_success_at, tz) if source.last_success_at else "ни разу"
+            assert source.last_run_at is not None
             alerts.append(
                 Alert(
                     key=f"operator:collector:{source.source_id}:{_never(source.last_success_at)}",
@@ -65,10 +74,10 @@ def silence_alerts(
                     details=base | {"last_error": source.last_error},
                 )
             )
-            continue
-        limit = timedelta(hours=rule.per_source.get(source.source_id, rule.max_silence_hours))
-        if source.last_item_at is not None and now - source.last_item_at >= limit:
-            hours = (now - source.last_item_at).total_seconds() / 3600
+        elif state.status is Status.SILENT:
+            assert source.last_item_at is not None and source.last_success_at is not None
+            assert state.lag is not None
+            hours = state.lag.total_seconds() / 3600
             alerts.append(
                 Alert(
                     key=f"silence:{source.source_id}:{_never(source.last_item_at)}",
@@ -78,7 +87,7 @@ def silence_alerts(
                     created_at=now,
                     body=(
                         f"Последний пост {local_time(source.last_item_at, tz)}, допустимо "
-                        f"{limit.total_seconds() / 3600:g} ч. Сборщик при этом работает "
+                        f"{expectation.silence_hours:g} ч. Сборщик при этом работает "
                         f"(успешный сбор {local_time(source.last_success_at, tz)}): проверьте, не закрыта ли "
                         "страница, не сменился ли адрес или доступ."
                     ),
