@@ -348,3 +348,21 @@ class SubscriberCountRow(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # local date of the municipality
     count: Mapped[int]
     measured_at: Mapped[datetime]
+
+
+class DeadLetterRow(Base):
+    """An item a pipeline step failed on (a post the analyzer crashes on, a document the index rejects).
+
+    Failures are counted per (step, item); after ``schedule.dead_letter_after`` attempts the item is
+    ``dead``: the step skips it until an operator replays it (``infopole deadletters replay``)."""
+
+    __tablename__ = "dead_letters"
+
+    step: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    dead: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    error: Mapped[str] = mapped_column(Text, default="")
+    replays: Mapped[int] = mapped_column(default=0)
