@@ -76,6 +76,31 @@ class SourceState(Base):
     items_total: Mapped[int] = mapped_column(default=0)
 
 
+class SourceCandidateRow(Base):
+    """A community or channel found by source discovery, scored, awaiting the administrator's decision."""
+
+    __tablename__ = "source_candidates"
+    __table_args__ = (UniqueConstraint("kind", "target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    members: Mapped[int | None]
+    city: Mapped[str | None] = mapped_column(String(200))
+    settlement: Mapped[str | None] = mapped_column(String(200))
+    found_by: Mapped[list[Any]] = mapped_column(default=list)
+    sample_size: Mapped[int] = mapped_column(default=0)
+    factors: Mapped[list[Any]] = mapped_column(default=list)
+    score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
 class RawPayloadRow(Base):
     __tablename__ = "raw_payloads"
     __table_args__ = (UniqueConstraint("item_key", "payload_hash"),)
