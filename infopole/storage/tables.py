@@ -391,3 +391,21 @@ class DeadLetterRow(Base):
     last_failed_at: Mapped[datetime]
     error: Mapped[str] = mapped_column(Text, default="")
     replays: Mapped[int] = mapped_column(default=0)
+
+
+class SavedSearchRow(Base):
+    """An analyst's saved query (``index.query`` text, parsed again on each run). ``shared`` shows it
+    to every analyst; ``watch`` makes it a watchlist of the alerts as well."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(80), index=True)  # the user's login
+    name: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    watch: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    severity: Mapped[str] = mapped_column(String(16), default="medium")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
