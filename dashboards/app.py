@@ -1,102 +1,121 @@
 """The МЦУ's screen: a server-rendered FastAPI app, Russian UI, no internet needed in the browser.
 
-This first version shows the overview (incidents with their deadlines, risky posts) and
-search; roles, the queue's actions, heat map and reports come with the dashboards issue.
+``create_app`` wires the pages (``dashboards.pages``), sign-in and roles (``dashboards.web``),
+the audit middleware and the Open311 API. Every page needs a signed-in user whose role allows
+it; every state-changing form carries the session's CSRF token; every such request is audited.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from starlette.exceptions import HTTPException
 
-from infopole.domain.incident import Incident
+from dashboards.audit import AuditMiddleware
+from dashboards.pages import admin, alerts, auth, cases, heatmap, overview, ratings, reports, search, sources
+from dashboards.web import Clock, CsrfFailed, Forbidden, NotSignedIn, Web
+from infopole.incidents.open311 import open311_router
 from infopole.runtime import Runtime
 
 HERE = Path(str(resources.files("dashboards")))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Инфополе", docs_url=None, redoc_url=None, openapi_url=None)
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["local"] = lambda moment: _local(runtime, moment)
+    web = Web(runtime, HERE / "templates", clock)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for page in (auth, overview, alerts, cases, search, heatmap, ratings, sources, admin):
+        app.include_router(page.router(web))
+    if reports.available():
+        app.include_router(reports.router(web))
+    else:
+        web.nav_hidden.add("/reports")
+    app.include_router(
+        open311_router(
+            runtime.incidents,
+            runtime.municipality,
+            lambda: datetime.now(UTC),
+            set(runtime.settings.open311_api_keys),
+        ),
+        prefix="/open311/v2",
+    )
+    app.add_middleware(AuditMiddleware, log=web.audit_log)
 
-    @app.get("/", response_class=HTMLResponse)
-    def overview(request: Request) -> HTMLResponse:
-        now = datetime.now(UTC)
-        incidents = runtime.incidents.list(limit=200)
-        departments = {d.id: d.name for d in runtime.municipality.departments}
-        rows = [_incident_row(runtime, incident, departments, now) for incident in incidents]
-        risky = [
-            (post, analysis)
-            for post, analysis in runtime.posts.analysed(limit=500)
-            if analysis.risk_score >= 0.5 and not post.is_deleted
-        ][:10]
-        context = {
-            "municipality": runtime.municipality,
-            "alerts": runtime.alerts.latest(limit=20),
-            "rows": rows,
-            "risky": risky,
-            "posts_total": runtime.posts.count(),
-            "open_total": sum(1 for i in incidents if i.is_open),
-            "overdue_total": sum(1 for r in rows if r["overdue"]),
-        }
-        return templates.TemplateResponse(request, "overview.html", context)
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static"):
+            response.headers.setdefault("Cache-Control", "no-store")  # personal data stays out of caches
+        return response
 
-    @app.get("/search", response_class=HTMLResponse)
-    def search(request: Request, q: str = Query(default="", max_length=2000)) -> HTMLResponse:
-        from index.base import SearchRequest
-        from index.query import QuerySyntaxError
+    @app.exception_handler(NotSignedIn)
+    def not_signed_in(request: Request, _: Exception) -> Response:
+        if request.method in ("GET", "HEAD"):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return web.render(request, "error.html", None, 401, heading="Нужно войти", message="Сессия истекла.")
 
-        error, page = "", None
-        if q.strip():
-            try:
-                page = runtime.index.search(SearchRequest(query=q, size=50))
-            except QuerySyntaxError as exc:
-                error = str(exc)
-        hits = []
-        for hit in page.hits if page else ():
-            snippet = hit.snippets[0].marked() if hit.snippets else hit.document.text[:300]
-            hits.append({"doc": hit.document, "snippet": Markup(snippet)})
-        context = {
-            "municipality": runtime.municipality,
-            "q": q,
-            "error": error,
-            "total": page.total if page else 0,
-            "hits": hits,
-        }
-        return templates.TemplateResponse(request, "search.html", context)
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, _: Exception) -> Response:
+        return web.render(
+            request,
+            "error.html",
+            None,
+            403,
+            heading="Недостаточно прав",
+            message="Эта страница не для вашей роли.",
+        )
+
+    @app.exception_handler(CsrfFailed)
+    def csrf_failed(request: Request, _: Exception) -> Response:
+        return web.render(
+            request,
+            "error.html",
+            None,
+            403,
+            heading="Запрос отклонён",
+            message="Форма устарела или отправлена не с этой страницы (CSRF). Обновите страницу.",
+        )
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, error: HTTPException) -> Response:
+        if request.url.path.startswith("/open311/"):
+            return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        return web.render(
+            request,
+            "error.html",
+            None,
+            error.status_code,
+            heading=f"Ошибка {error.status_code}",
+            message=str(error.detail),
+        )
 
     @app.get("/healthz")
     def health() -> JSONResponse:
-        return JSONResponse({"status": "ok", "posts": runtime.posts.count()})
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> HTMLResponse:
+        return HTMLResponse(status_code=204)
 
     return app
-
-
-def _local(runtime: Runtime, moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(runtime.municipality.tz).strftime("%d.%m.%Y %H:%M")
-
-
-def _incident_row(
-    runtime: Runtime, incident: Incident, departments: dict[str, str], now: datetime
-) -> dict[str, Any]:
-    post = runtime.posts.get(incident.post_keys[0]) if incident.post_keys else None
-    overdue = bool(incident.is_open and incident.due_at and incident.due_at < now)  # the pending deadline
-    return {
-        "incident": incident,
-        "department": departments.get(incident.department_id or "", "на распределении у руководителя МЦУ"),
-        "post": post,
-        "overdue": overdue,
-        "messages": len(incident.post_keys),
-    }

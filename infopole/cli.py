@@ -493,6 +493,103 @@ def demo(
     )
 
 
+users_app = typer.Typer(
+    help="Пользователи рабочего экрана МЦУ / dashboard users (пароли хранятся как argon2id).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+def _read_password(password: str | None) -> str:
+    if password is not None:
+        return password
+    return str(typer.prompt("Пароль / password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def users_add(
+    login: Annotated[str, typer.Argument(help="Логин / login")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", "-r", help="curator, head, administrator, block_owner, analyst, gospabliki, pos"
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", help="Имя или должность / display name")] = "",
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", help="Отдел (для block_owner) / department id")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Пароль; без опции — спросить / prompt when omitted")
+    ] = None,
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Добавить пользователя / add a user."""
+    from infopole.config.municipality import Role
+    from infopole.domain.user import User
+    from infopole.storage.users import UserError, UserStore
+
+    try:
+        wanted = Role(role)
+    except ValueError:
+        console.print(f"Неизвестная роль «{role}» / unknown role; есть: {', '.join(r.value for r in Role)}")
+        raise typer.Exit(2) from None
+    with _runtime(municipality, data_dir) as runtime:
+        if department is not None and department not in {d.id for d in runtime.municipality.departments}:
+            console.print(f"Нет отдела «{department}» в файле муниципалитета / unknown department")
+            raise typer.Exit(2)
+        try:
+            UserStore(runtime.db).add(
+                User(login, name or login, wanted, department), _read_password(password), datetime.now(UTC)
+            )
+        except UserError as error:
+            console.print(f"Ошибка / error: {error}")
+            raise typer.Exit(1) from None
+    typer.echo(f"Пользователь {login} добавлен / user added")
+
+
+@users_app.command("list")
+def users_list(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Список пользователей / list users."""
+    from infopole.storage.users import UserStore
+
+    with _runtime(municipality, data_dir) as runtime:
+        accounts = UserStore(runtime.db).list()
+    table = Table("логин", "имя", "роль", "отдел", "активен")
+    for account in accounts:
+        user = account.user
+        table.add_row(
+            user.login,
+            user.name,
+            user.role.value,
+            user.department_id or "",
+            "да" if account.active else "нет",
+        )
+    Console().print(table)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    login: Annotated[str, typer.Argument(help="Логин / login")],
+    password: Annotated[str | None, typer.Option("--password", help="Новый пароль / new password")] = None,
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Сменить пароль; все сессии пользователя завершаются / change a password, ending the user's sessions."""
+    from dashboards.sessions import SessionStore
+    from infopole.storage.users import UserError, UserStore
+
+    with _runtime(municipality, data_dir) as runtime:
+        try:
+            UserStore(runtime.db).set_password(login, _read_password(password))
+        except UserError as error:
+            console.print(f"Ошибка / error: {error}")
+            raise typer.Exit(1) from None
+        SessionStore(runtime.db, runtime.settings.session_secret.get_secret_value()).end_all(login)
+    typer.echo(f"Пароль {login} изменён / password changed")
+
+
 def main() -> None:
     app()
 

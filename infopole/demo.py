@@ -81,6 +81,9 @@ def run_demo(
     # no mail server or bot in the demo: the alerts wait in the outbox and show on the dashboard
     alerts = steps.alerts(runtime.posts, runtime.incidents, runtime.alerts, runtime.municipality)
     echo(f"5. Оповещения куратору: {alerts.decided.recorded.new}")
+    from infopole.demo_users import create_demo_users
+
+    create_demo_users(runtime.db, now, echo)
     if serve is not None:
         try:
             serve(runtime)

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         description="Соль псевдонимизации авторов; задайте свою в каждой установке",
     )
     session_secret: SecretStr = SecretStr("infopole-demo-session-secret")
+    open311_api_keys: list[str] = Field(
+        default_factory=list,
+        description="Ключи приёма заявок по Open311 (POST requests.json); пусто — только чтение",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:
