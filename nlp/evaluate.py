@@ -122,18 +122,28 @@ def toxicity_report(root: Path, models: Path | None) -> None:
     print(f"toxicity (RUSSE detox dev, {len(rows)}): {_prf(gold, [s >= 0.5 for s in scores])}")
 
 
-def speed_report(dev: Path, models: Path | None) -> None:
-    items = list(data.jsonl(dev))
+def speed_report(root: Path, dev: Path, models: Path | None) -> None:
+    from threadpoolctl import threadpool_limits
+
     started = time.monotonic()
     analyzer = Analyzer.load(None, models)
-    loaded = time.monotonic()
-    documents = [Document(str(item["id"]), str(item["text"])) for item in items] * 3
-    analyzer.map_documents(documents)
-    elapsed = time.monotonic() - loaded
-    print(
-        f"analyzer: load {loaded - started:.1f}s, {len(documents)} posts in {elapsed:.1f}s = "
-        f"{len(documents) / elapsed:.0f} posts/s (one process)"
-    )
+    print(f"analyzer: models loaded in {time.monotonic() - started:.1f}s")
+    short = [Document(str(item["id"]), str(item["text"])) for item in data.jsonl(dev)] * 3
+    typical = [Document(a.id, a.full_text[:300]) for a in data.appeals(root)[:400]]
+    for title, documents in (("dev posts ×3", short), ("appeals cut to 300 chars", typical)):
+        mean = sum(len(d.text) for d in documents) / len(documents)
+        with threadpool_limits(limits=1):
+            started = time.monotonic()
+            list(analyzer.ner.map([d.text for d in documents]))
+            ner = time.monotonic() - started
+        started = time.monotonic()
+        analyzer.map_documents(documents)
+        elapsed = time.monotonic() - started
+        print(
+            f"speed, {title} ({len(documents)}, mean {mean:.0f} chars): whole analysis "
+            f"{len(documents) / elapsed:.0f} posts/s; natasha NER alone {len(documents) / ner:.0f} posts/s "
+            "(one process, one thread)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -153,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "toxicity" not in skip:
         toxicity_report(args.data, args.models)
     if "speed" not in skip:
-        speed_report(args.dev, args.models)
+        speed_report(args.data, args.dev, args.models)
 
 
 if __name__ == "__main__":

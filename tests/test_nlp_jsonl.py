@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from infopole.domain.analysis import Analysis
 from infopole.domain.post import Metrics, Post
-from nlp.analyzer import Analyzer
+from nlp.analyzer import Analyzer, Document
 from nlp.jsonl import analyze_stream
 from tests.nlp_fixtures import small_municipality
 
@@ -106,3 +107,29 @@ def test_map_posts_in_batches_keeps_order_and_keys(analyzer: Analyzer) -> None:
     assert calm.risk_factors == ()
     assert "official:Дудочкин" in official.risk_factors
     assert analyses[0].model_id == analyzer.model_id and "sentiment-" in analyzer.model_id
+
+
+class ExplodingAnalyzer:
+    """The real analyzer, except that one text makes it fail: the other lines must still come out."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.batch_size = 3
+
+    def map_documents(self, documents: list[Document]) -> list[Analysis]:
+        if any(document.text == "💥" for document in documents):
+            raise RuntimeError("boom")
+        return self.analyzer.map_documents(documents)
+
+
+def test_a_document_that_breaks_the_analysis_fails_alone(analyzer: Analyzer) -> None:
+    lines = [
+        json.dumps({"id": i, "text": text}) for i, text in enumerate(["нет воды", "💥", "Спасибо!", "яма"])
+    ]
+    out = io.StringIO()
+    failed = analyze_stream(lines, out, ExplodingAnalyzer(analyzer))
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert failed == 1
+    assert [record["id"] for record in records] == [0, 1, 2, 3]
+    assert records[1] == {"id": 1, "error": "analysis failed: RuntimeError: boom"}
+    assert all("error" not in records[i] for i in (0, 2, 3))
