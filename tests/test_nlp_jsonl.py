@@ -3,11 +3,12 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from infopole.domain.analysis import Analysis
-from infopole.domain.post import Metrics, Post
+from infopole.domain.post import Metrics, Platform, Post
 from nlp.analyzer import Analyzer, Document
 from nlp.jsonl import analyze_stream
 from tests.nlp_fixtures import small_municipality
@@ -23,7 +24,7 @@ def analyzer() -> Analyzer:
     return Analyzer.load(small_municipality(), batch_size=2)
 
 
-def run(analyzer: Analyzer, lines: list[str]) -> tuple[int, list[dict[str, object]]]:
+def run(analyzer: Analyzer, lines: list[str]) -> tuple[int, list[dict[str, Any]]]:
     out = io.StringIO()
     failed = analyze_stream(lines, out, analyzer)
     return failed, [json.loads(line) for line in out.getvalue().splitlines()]
@@ -87,7 +88,7 @@ def test_blank_lines_are_not_inputs(analyzer: Analyzer) -> None:
 def test_map_posts_in_batches_keeps_order_and_keys(analyzer: Analyzer) -> None:
     moment = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
     posts = [
-        Post("vk", "-1", str(i), text, moment, metrics=Metrics(views=views))
+        Post(Platform.VK, "-1", str(i), text, moment, metrics=Metrics(views=views))
         for i, (text, views) in enumerate(
             [
                 (
