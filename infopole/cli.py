@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from crawlers.commands import app as sources_app
 from infopole.config.municipality import ConfigError, load_municipality, parse_municipality
 from infopole.config.settings import Settings
 from infopole.runtime import Runtime, quiet_third_parties
@@ -197,6 +198,8 @@ def migrate(municipality: MunicipalityOption = None, data_dir: DataDirOption = N
     )
     runtime.close()
 
+
+app.add_typer(sources_app, name="sources")
 
 # --- the pipeline ------------------------------------------------------------------------
 

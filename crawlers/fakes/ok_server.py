@@ -7,7 +7,8 @@ The signature is recomputed here, independently of the client, from the register
 application's secret and the token: a wrong one is answered with 104, an unknown token
 with 102 (session expired), an unknown application with 101.
 
-Implemented methods: ``group.getInfo``, ``mediatopic.getTopics`` (newest first, opaque
+Implemented methods: ``search.quick`` (``types=GROUP``), ``group.getInfo`` (``fields`` members_count,
+city, shortname), ``mediatopic.getTopics`` (newest first, opaque
 ``anchor`` paging, ``has_more``), ``mediatopic.getByIds`` and ``discussions.getComments``
 (``GROUP_TOPIC``, oldest first, anchors). The dataset can be changed while served (add,
 edit and delete topics, add comments), and ``fail()`` scripts error codes per method.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -46,6 +48,7 @@ ERROR_MESSAGES = {
 MOSCOW = timezone(timedelta(hours=3))
 TOPICS_CAP = 100
 COMMENTS_CAP = 100
+SEARCH_CAP = 100  # search.quick count limit
 
 
 class OkApiError(Exception):
@@ -63,6 +66,9 @@ class OkGroup:
     topics: dict[str, dict[str, Any]] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # topic id -> oldest first
     closed: bool = False  # every call on this group answers 455
+    members_count: int = 0
+    city: str = ""  # group.getInfo ``city``: the city the group names as its own
+    shortname: str = ""
 
 
 class OkDataset:
@@ -74,9 +80,18 @@ class OkDataset:
         self._next_topic = 155_000_000_000
         self._next_comment = 1
 
-    def add_group(self, gid: str, name: str, description: str = "") -> OkGroup:
+    def add_group(
+        self,
+        gid: str,
+        name: str,
+        description: str = "",
+        *,
+        members: int = 0,
+        city: str = "",
+        shortname: str = "",
+    ) -> OkGroup:
         with self.lock:
-            group = OkGroup(gid, name, description)
+            group = OkGroup(gid, name, description, members_count=members, city=city, shortname=shortname)
             self.groups[gid] = group
             return group
 
@@ -301,11 +316,38 @@ class FakeOkServer:
     # ------------------------------------------------------------------ methods
 
     def _m_group_getInfo(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        return [
-            {"uid": group.gid, "name": group.name, "description": group.description}
-            for gid in params.get("uids", "").split(",")
-            if (group := self.dataset.groups.get(gid)) is not None
+        wanted = {f.strip().lower() for f in params.get("fields", "").split(",") if f.strip()}
+        groups = []
+        for gid in params.get("uids", "").split(","):
+            group = self.dataset.groups.get(gid)
+            if group is None:
+                continue
+            info: dict[str, Any] = {"uid": group.gid, "name": group.name, "description": group.description}
+            extra = {"members_count": group.members_count, "city": group.city, "shortname": group.shortname}
+            info.update({key: value for key, value in extra.items() if key in wanted and value})
+            groups.append(info)
+        return groups
+
+    def _m_search_quick(self, params: dict[str, str]) -> dict[str, Any]:
+        """Groups whose name or description has every query word (6-letter stems); ``types=GROUP`` only."""
+        query = params.get("query", "")
+        if not query:
+            raise OkApiError(100, "query")
+        if "GROUP" not in params.get("types", "").upper().split(","):
+            return {"found": [], "entities": {}}
+        count = min(max(1, int(params.get("count") or 20)), SEARCH_CAP)
+        words = [word[:6] for word in re.findall(r"\w+", query.casefold())]
+        hits = [
+            group
+            for group in self.dataset.groups.values()
+            if all(word in f"{group.name} {group.description}".casefold() for word in words)
         ]
+        hits.sort(key=lambda group: -group.members_count)
+        hits = hits[:count]
+        return {
+            "found": [{"entity_type": "GROUP", "entity_id": group.gid} for group in hits],
+            "entities": {"groups": [{"uid": group.gid, "name": group.name} for group in hits]},
+        }
 
     def _m_mediatopic_getTopics(self, params: dict[str, str]) -> dict[str, Any]:
         group = self._group(params.get("gid"))

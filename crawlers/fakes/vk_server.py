@@ -4,9 +4,10 @@
 with ``{"response": ...}`` or ``{"error": {"error_code", "error_msg", "request_params"}}``,
 exactly as api.vk.ru does, HTTP 200 in both cases. It implements what the crawlers use:
 ``wall.get``, ``wall.getById``, ``wall.getComments`` (threads, ``start_comment_id``),
-``newsfeed.search`` (the 1,000-result cap, ``start_from``/``next_from``) and
-``groups.getById``, with VK's real count caps, a token check (error 5), per-token
-throttling (error 6 beyond N requests per second) and scripted errors for tests.
+``newsfeed.search`` (the 1,000-result cap, ``start_from``/``next_from``),
+``groups.search`` and ``groups.getById`` (description, members_count, city) and ``execute``
+(the ``return [API.m({...}), ...];`` subset of VKScript), with VK's real count caps, a token
+check (error 5), per-token throttling (error 6 beyond N requests per second) and scripted errors for tests.
 
 The data is a ``VkDataset`` of walls keyed by owner id. It can be changed while the server
 runs (add, edit and delete posts and comments) to test incremental crawls. The shapes
@@ -49,6 +50,7 @@ ERROR_MESSAGES = {
     212: "Access to post comments denied",
 }
 EXECUTE_CAP = 25  # API calls one execute may make
+GROUPS_SEARCH_CAP = 1000  # groups.search count limit
 SEARCH_CAP = 1000  # newsfeed.search never returns more than this many results for one query
 GEO_RADIUS_KM = 5.0  # the fake's notion of "near" for a newsfeed.search by coordinates
 
@@ -74,6 +76,10 @@ class Wall:
     next_id: int = 1
     access_error: int | None = None  # answer every call on this wall with this VK error code
     members_count: int | None = None  # groups.getById ``fields=members_count``; None: not exposed
+    description: str = ""  # groups.getById ``fields=description``
+    city: str | None = None  # groups.getById ``fields=city``: the city the community names
+    is_closed: int = 0  # 0 open, 1 closed, 2 private (groups.search and groups.getById show it)
+    kind: str = "group"  # groups.search ``type``: group or page
 
     def allocate_id(self) -> int:
         self.next_id += 1
@@ -241,6 +247,12 @@ class VkDataset:
                 action()
             if spec.get("access_error"):
                 wall.access_error = int(spec["access_error"])
+            wall.description = str(spec.get("description", ""))
+            wall.city = spec.get("city")
+            wall.is_closed = int(spec.get("is_closed", 0))
+            wall.kind = str(spec.get("type", "group"))
+            if spec.get("members") is not None:
+                wall.members_count = int(spec["members"])
         for owner_id, order, target in reposts:  # "repost_of": [owner id, index] of a post in the data
             original = dataset.walls[target[0]].posts[registry[target]]
             quoted = {
@@ -499,6 +511,11 @@ def _form(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(item) for item in value)
     return str(value)
+
+
+def _city_id(title: str) -> int:
+    """A stable made-up VK city id for a title (the fake has no city database)."""
+    return 1000 + sum(ord(ch) for ch in title) % 90000
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -810,6 +827,7 @@ class FakeVkServer:
         return body
 
     def _m_groups_getById(self, params: dict[str, str]) -> dict[str, Any]:
+        fields = set(filter(None, params.get("fields", "").split(",")))
         groups = []
         for ref in filter(None, (params.get("group_ids") or params.get("group_id", "")).split(",")):
             wall = next(
@@ -817,17 +835,42 @@ class FakeVkServer:
                 None,
             )
             if wall is not None:
-                groups.append(
-                    {
-                        "id": -wall.owner_id,
-                        "name": wall.name,
-                        "screen_name": wall.screen_name,
-                        "type": "group",
-                    }
-                )
-                if "members_count" in params.get("fields", "").split(",") and wall.members_count is not None:
+                groups.append(self._group_view(wall))
+                if "members_count" in fields and wall.members_count is not None:
                     groups[-1]["members_count"] = wall.members_count
+                if "description" in fields:
+                    groups[-1]["description"] = wall.description
+                if "city" in fields and wall.city:
+                    groups[-1]["city"] = {"id": _city_id(wall.city), "title": wall.city}
         return {"groups": groups, "profiles": []}
+
+    def _m_groups_search(self, params: dict[str, str]) -> dict[str, Any]:
+        """Communities whose name has every query word (6-letter stems), the biggest first, like VK."""
+        query = params.get("q", "")
+        if not query:
+            raise VkApiError(100, "q is undefined")
+        kind = params.get("type", "")
+        if kind and kind not in ("group", "page", "event"):
+            raise VkApiError(100, "type is invalid")
+        count = min(max(0, _int(params, "count", 20)), GROUPS_SEARCH_CAP)
+        offset = max(0, _int(params, "offset", 0))
+        hits = [
+            wall
+            for wall in self.dataset.walls.values()
+            if wall.owner_id < 0 and _stem_match(query, wall.name) and (not kind or kind == wall.kind)
+        ]
+        hits.sort(key=lambda wall: (-(wall.members_count or 0), wall.owner_id))
+        return {"count": len(hits), "items": [self._group_view(w) for w in hits[offset : offset + count]]}
+
+    @staticmethod
+    def _group_view(wall: Wall) -> dict[str, Any]:
+        return {
+            "id": -wall.owner_id,
+            "name": wall.name,
+            "screen_name": wall.screen_name,
+            "is_closed": wall.is_closed,
+            "type": wall.kind,
+        }
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

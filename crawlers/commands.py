@@ -1,0 +1,220 @@
+"""``infopole sources …``: discovery of candidate sources, the administrator's decision, collector health.
+
+The municipality file stays the source of truth: approving a candidate prints the snippet
+to add to the file, it never rewrites the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from infopole.config.municipality import ConfigError
+from infopole.config.settings import Settings
+from infopole.domain.candidate import Candidate, CandidateStatus
+from infopole.runtime import Runtime, quiet_third_parties
+
+app = typer.Typer(
+    name="sources",
+    help="Источники: поиск новых, решение администратора, состояние сборщиков / sources: discovery, health.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+err = Console(stderr=True)
+
+MunicipalityOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--municipality",
+        "-m",
+        help="Файл муниципалитета / the municipality file.",
+        envvar="INFOPOLE_MUNICIPALITY_FILE",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Рабочий каталог / working directory.")
+]
+
+
+@contextmanager
+def _runtime(municipality: Path | None, data_dir: Path | None) -> Iterator[Runtime]:
+    quiet_third_parties()
+    overrides: dict[str, Any] = {}
+    if municipality is not None:
+        overrides["municipality_file"] = municipality
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    runtime = Runtime(Settings(**overrides))
+    try:
+        try:
+            runtime.municipality  # noqa: B018 - validate the file before any work
+        except ConfigError as error:
+            err.print(str(error), markup=False, highlight=False)
+            raise typer.Exit(2) from error
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _store(runtime: Runtime) -> Any:
+    from infopole.storage.candidates import CandidateStore
+
+    return CandidateStore(runtime.db)
+
+
+def _factors(candidate: Candidate) -> str:
+    parts = []
+    for factor in candidate.factors:
+        value = "—" if factor.value is None else f"{factor.value:.2f}"
+        parts.append(f"{factor.name} {value}" + (f" ({factor.detail})" if factor.detail else ""))
+    return "; ".join(parts)
+
+
+def _table(candidates: list[Candidate], title: str) -> Table:
+    table = Table("id", "вид", "название", "адрес", "участн.", "оценка", "факторы", "статус", title=title)
+    for c in candidates:
+        table.add_row(
+            str(c.id or ""), c.kind.value, c.title, c.url, "" if c.members is None else str(c.members),
+            f"{c.score:.2f}", _factors(c), c.status.value,
+        )  # fmt: skip
+    return table
+
+
+def _recent_texts(runtime: Runtime, limit: int = 5000) -> list[str]:
+    from infopole.storage.tables import PostRow
+
+    with runtime.db.session() as session:
+        query = select(PostRow.text).order_by(PostRow.published_at.desc()).limit(limit)
+        return [text for text in session.scalars(query) if text]
+
+
+@app.command()
+def discover(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="vk, ok, telegram (по умолчанию все)")
+    ] = None,
+) -> None:
+    """Найти сообщества и каналы территории и оценить их / find and score candidate sources."""
+    from crawlers.discovery.ok import OkDiscovery
+    from crawlers.discovery.run import discover as run_discovery
+    from crawlers.discovery.score import TerritoryScorer
+    from crawlers.discovery.telegram import TelegramDiscovery
+    from crawlers.discovery.vk import VkDiscovery
+    from crawlers.ok.client import OkClient
+    from crawlers.telegram.fetch import PreviewFetcher
+    from crawlers.vk.client import VkClient
+
+    wanted = set(platform or ("vk", "ok", "telegram"))
+    with _runtime(municipality, data_dir) as runtime:
+        settings = runtime.settings
+        scorer = TerritoryScorer(runtime.municipality)
+        vk = ok = telegram = None
+        if "vk" in wanted and settings.vk_token is not None:
+            vk = VkDiscovery(VkClient.from_settings(settings), scorer)
+        if "ok" in wanted and settings.ok_access_token is not None:
+            ok = OkDiscovery(OkClient.from_settings(settings), scorer)
+        if "telegram" in wanted:
+            telegram = TelegramDiscovery(PreviewFetcher(settings.telegram_preview_url), scorer)
+        run = run_discovery(
+            runtime.municipality,
+            vk=vk,
+            ok=ok,
+            telegram=telegram,
+            texts=_recent_texts(runtime) if telegram else (),
+        )
+        report = _store(runtime).save(run.candidates, datetime.now(UTC))
+        stored = {(c.kind, c.target): c for c in _store(runtime).list()}
+        shown = [stored.get((c.kind, c.target), c) for c in run.candidates]
+        Console(width=200).print(_table(shown, f"Найдено кандидатов: {len(shown)}"))
+        typer.echo(f"Новых / new: {report.new}; обновлено / updated: {report.updated}")
+        for name, reason in run.failed.items():
+            if name in wanted:
+                typer.echo(f"  {name}: пропущено / skipped: {reason}")
+
+
+@app.command()
+def candidates(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    status: Annotated[str, typer.Option(help="new, approved, rejected или all")] = "new",
+    min_score: Annotated[float, typer.Option(help="Не ниже этой оценки / minimum score")] = 0.0,
+) -> None:
+    """Кандидаты в источники с оценкой и её причинами / candidate sources with their scores."""
+    chosen = None if status == "all" else CandidateStatus(status)
+    with _runtime(municipality, data_dir) as runtime:
+        found = _store(runtime).list(chosen, min_score=min_score)
+        Console(width=200).print(_table(found, f"Кандидатов: {len(found)}"))
+
+
+@app.command()
+def approve(
+    candidate_id: Annotated[int, typer.Argument(help="id кандидата / candidate id")],
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Одобрить кандидата и напечатать фрагмент для файла муниципалитета / approve, print the YAML."""
+    from crawlers.discovery.run import source_yaml
+
+    with _runtime(municipality, data_dir) as runtime:
+        candidate = _decide(runtime, candidate_id, CandidateStatus.APPROVED)
+        typer.echo(f"# Добавьте в раздел sources: файла муниципалитета (оценка {candidate.score:.2f}):")
+        typer.echo(source_yaml(candidate, (s.id for s in runtime.municipality.sources)), nl=False)
+
+
+@app.command()
+def reject(
+    candidate_id: Annotated[int, typer.Argument(help="id кандидата / candidate id")],
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Отклонить кандидата: при следующем поиске он не вернётся как новый / reject a candidate."""
+    with _runtime(municipality, data_dir) as runtime:
+        candidate = _decide(runtime, candidate_id, CandidateStatus.REJECTED)
+        typer.echo(f"Отклонён / rejected: {candidate.title}")
+
+
+def _decide(runtime: Runtime, candidate_id: int, status: CandidateStatus) -> Candidate:
+    try:
+        decided: Candidate = _store(runtime).decide(candidate_id, status, datetime.now(UTC))
+    except KeyError:
+        err.print(f"Нет кандидата {candidate_id} / no such candidate")
+        raise typer.Exit(2) from None
+    return decided
+
+
+@app.command()
+def health(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Состояние сборщиков по источникам / collector health per source."""
+    from crawlers.health import Status, report
+
+    with _runtime(municipality, data_dir) as runtime:
+        rule = runtime.municipality.alerts.silence
+        rows = report(
+            runtime.posts.source_states(),
+            datetime.now(UTC),
+            silence_hours=rule.max_silence_hours,
+            stale_hours=rule.collector_stale_hours,
+            per_source=rule.per_source,
+            source_ids=[s.id for s in runtime.municipality.sources if s.enabled],
+        )
+        table = Table("источник", "состояние", "успешный сбор", "отставание", "ошибок", "причины")
+        for row in rows:
+            table.add_row(
+                row.source_id, f"{row.status.value} ({row.status.label})",
+                row.last_success_at.strftime("%d.%m %H:%M") if row.last_success_at else "—",
+                f"{row.lag.total_seconds() / 3600:.1f} ч" if row.lag is not None else "—",
+                str(row.error_count), "; ".join(row.reasons),
+            )  # fmt: skip
+        Console(width=200).print(table)
+        if any(row.status is Status.FAILING for row in rows):
+            raise typer.Exit(1)
