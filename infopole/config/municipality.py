@@ -119,6 +119,49 @@ class OfficialPage(_Model):
     pinned_max_age_days: int = Field(default=30, gt=0)
 
 
+class ContentComponent(StrEnum):
+    FEDERAL = "federal"
+    REGIONAL = "regional"
+
+
+class ContentRule(_Model):
+    """Required content of a госпаблик: at least ``min_posts`` posts matching a keyword or hashtag
+    in every ``period_days`` (Novodugino §2.7 «в»: «контроль обязательного размещения федерального
+    и регионального компонента контента в соответствии с установленными требованиями»)."""
+
+    name: str
+    component: ContentComponent = ContentComponent.REGIONAL
+    keywords: list[str] = []  # word beginnings, case-insensitive, ё = е
+    hashtags: list[str] = []  # with or without «#»
+    min_posts: int = Field(default=1, ge=1)
+    period_days: int = Field(default=30, ge=1)
+    categories: list[str] = []  # page categories the rule applies to; empty: every official page
+
+
+DEFAULT_CONTENT_RULES = [
+    ContentRule(
+        name="Федеральный компонент: национальные проекты",
+        component=ContentComponent.FEDERAL,
+        keywords=["нацпроект", "национальный проект", "национальные проекты", "объясняем.рф"],
+        hashtags=["нацпроекты", "национальныепроекты", "объясняемрф"],
+    ),
+]
+
+
+class GospablikiConfig(_Model):
+    """The ``gospabliki:`` section: monitoring of the official pages; every field has a default."""
+
+    enabled: bool = True
+    gap_days: int | None = Field(default=None, gt=0)  # a longer gap breaks regularity; None: max_silence_days
+    answer_hours: float | None = Field(default=None, gt=0)  # None: ``sla.first_answer_hours``
+    answer_in_working_hours: bool = True  # count ``answer_hours`` on the production calendar
+    window_days: int = Field(default=30, gt=0)  # the status looks this far back
+    open_cases: bool = True  # an unanswered complaint past the term goes to the appeals queue
+    cases_for_questions: bool = False  # …and an unanswered question too
+    red_unanswered: int = Field(default=3, ge=1)  # this many unanswered past the term: red
+    content_rules: list[ContentRule] = DEFAULT_CONTENT_RULES
+
+
 class Severity(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -253,6 +296,7 @@ class Municipality(_Model):
     official_accounts: list[str] = []  # author pseudonyms of officials who answer under posts
     cases: CasePolicy = CasePolicy()
     alerts: AlertsConfig = AlertsConfig()
+    gospabliki: GospablikiConfig = GospablikiConfig()
 
     @field_validator("oktmo", mode="before")
     @classmethod
@@ -386,7 +430,17 @@ def check_references(municipality: Municipality) -> Iterator[tuple[Loc, str]]:
     yield from _check_alerts(municipality.alerts, source_ids)
 
 
-ALERT_KINDS = ("risk", "watchlist", "spike", "story", "silence", "sla", "operator")
+ALERT_KINDS = (
+    "risk",
+    "watchlist",
+    "spike",
+    "story",
+    "silence",
+    "sla",
+    "operator",
+    "gospabliki_silence",
+    "gospabliki_unanswered",
+)
 
 
 def _check_alerts(alerts: AlertsConfig, source_ids: set[str]) -> Iterator[tuple[Loc, str]]:

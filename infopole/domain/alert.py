@@ -16,6 +16,8 @@ class AlertKind(StrEnum):
     SILENCE = "silence"
     SLA = "sla"
     OPERATOR = "operator"  # a token expired, a collector is broken
+    GOSPABLIKI_SILENCE = "gospabliki_silence"  # an official page silent longer than its norm
+    GOSPABLIKI_UNANSWERED = "gospabliki_unanswered"  # a complaint under an official post unanswered
 
 
 @dataclass(frozen=True, slots=True)
