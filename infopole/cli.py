@@ -23,6 +23,7 @@ from rich.table import Table
 from crawlers.commands import app as sources_app
 from infopole.config.municipality import ConfigError, load_municipality, parse_municipality
 from infopole.config.settings import Settings
+from infopole.gospabliki.commands import app as gospabliki_app
 from infopole.runtime import Runtime, quiet_third_parties
 
 console = Console(stderr=True)
@@ -38,6 +39,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(gospabliki_app, name="gospabliki")
 
 MunicipalityOption = Annotated[
     Path | None,
