@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from dashboards import gospabliki
 from dashboards.audit import AuditMiddleware
 from dashboards.pages import admin, alerts, auth, cases, heatmap, overview, ratings, reports, search, sources
 from dashboards.web import Clock, CsrfFailed, Forbidden, NotSignedIn, Web
@@ -42,6 +43,7 @@ def create_app(runtime: Runtime, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for page in (auth, overview, alerts, cases, search, heatmap, ratings, sources, admin):
         app.include_router(page.router(web))
+    app.include_router(gospabliki.router(runtime, web))
     if reports.available():
         app.include_router(reports.router(web))
     else:

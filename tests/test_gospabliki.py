@@ -441,3 +441,15 @@ def test_the_dashboard_page(world: World) -> None:
         assert xlsx.status_code == 200
         assert load_workbook(io.BytesIO(xlsx.content))["Сводка"]["F4"].value == len(ADMIN_DAYS)
     runtime.close()
+
+
+def test_in_the_app_the_page_needs_a_signed_in_user(world: World) -> None:
+    from dashboards.app import create_app
+
+    runtime = Runtime(
+        Settings(data_dir=world.data_dir, database_url=world.url, author_salt=SALT), world.municipality
+    )
+    with TestClient(create_app(runtime, clock=lambda: NOW)) as client:
+        response = client.get("/gospabliki", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    runtime.close()
