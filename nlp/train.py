@@ -305,7 +305,7 @@ A block is listed in `blocks` when its score reaches `threshold`. Blocks rare in
 # --- incident ----------------------------------------------------------------------------------
 
 
-INCIDENT_WEIGHTS = {"appeal": 1.0, "chatter": 1.0, "template": 2.0, "seed": 6.0}
+INCIDENT_WEIGHTS = {"appeal": 1.0, "chatter": 1.0, "news": 1.0, "template": 2.0, "seed": 6.0}
 
 
 def incident_corpus(root: Path, seed: int) -> tuple[list[str], list[int], list[float]]:
@@ -317,6 +317,9 @@ def incident_corpus(root: Path, seed: int) -> tuple[list[str], list[int], list[f
     chatter = [row.text for row in data.rusentiment(root, "random_posts") if not data.held_out(row.text)]
     random.Random(seed).shuffle(chatter)
     rows += [(text, 0, "chatter") for text in chatter[:6000]]
+    news = data.news_sentences(root)
+    random.Random(seed).shuffle(news)
+    rows += [(" ".join(news[i : i + 2]), 0, "news") for i in range(0, min(len(news), 3000), 2)]
     return (
         [normalize(text) for text, _, _ in rows],
         [label for _, label, _ in rows],
@@ -341,9 +344,10 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
             "positives: 802 Troitsk appeals and seed complaints; "
             "negatives: 6,000 random RuSentiment VK posts "
             f"(not the held-out slice), seed hard negatives ({SEEDS_PATH}) and template-generated "
-            "complaints and municipal non-incidents (nlp/training/templates.py)"
+            "complaints and municipal non-incidents (nlp/training/templates.py), 1,500 pairs of "
+            "RuSentNE news sentences (formal news register)"
         ),
-        "licence": "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0",
+        "licence": "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0; RuSentNE MIT",
         "threshold": 0.5,
         "sentiment": sentiment.model.model_id,
         "metrics": {"train_size": len(texts)},

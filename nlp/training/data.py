@@ -43,6 +43,20 @@ def rusentitweet(data: Path, split: str) -> list[Labelled]:
         return [Labelled(row["text"], row["label"]) for row in csv.DictReader(file) if row["text"].strip()]
 
 
+def news_sentences(data: Path) -> list[str]:
+    """Distinct sentences of RuSentNE news (train split): formal news register, not incidents."""
+    with (data / "rusentne" / "train_data.csv").open(encoding="utf-8", newline="") as file:
+        rows = csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE)
+        sentences = {_unquote(row["sentence"].strip()) for row in rows if (row.get("sentence") or "").strip()}
+    return sorted(sentences)
+
+
+def _unquote(text: str) -> str:
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"')
+    return text
+
+
 def three_class(rows: list[Labelled]) -> list[Labelled]:
     return [Labelled(row.text, SENTIMENT_MAP[row.label]) for row in rows if row.label in SENTIMENT_MAP]
 
