@@ -456,24 +456,61 @@ def _serve(runtime: Runtime, host: str | None, port: int | None) -> None:
 
 @app.command()
 def report(
-    kind: Annotated[str, typer.Argument(help="weekly — еженедельная справка / weekly note")] = "weekly",
+    kind: Annotated[
+        str, typer.Argument(help="weekly — еженедельная записка главе; quarterly — квартальный отчёт в ЦУР")
+    ] = "weekly",
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            "-p",
+            help="last (по умолчанию: последняя завершённая неделя/квартал), current, 2026-W47, 2026-Q4 "
+            "или 2026-11-01..2026-11-15",
+        ),
+    ] = "last",
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="docx, pdf, xlsx, md (можно несколько). По умолчанию: weekly — docx и pdf; "
+            "quarterly — xlsx и docx",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Каталог для файлов / output directory (по умолчанию <data-dir>/reports)"
+        ),
+    ] = None,
     municipality: MunicipalityOption = None,
     data_dir: DataDirOption = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Файл Markdown / output file")] = None,
 ) -> None:
-    """Сформировать аналитическую справку / write an analytic report (weekly note)."""
-    from infopole.reports.weekly import weekly_note
+    """Сформировать отчёт: еженедельную аналитическую записку или квартальный отчёт в ЦУР /
+    write the weekly note for the head or the quarterly report for the regional centre."""
+    from infopole.reports import PeriodError, ReportRequestError, build_report
+    from infopole.reports.convert import ConversionError
 
-    if kind != "weekly":
-        console.print("Пока доступна только еженедельная справка (weekly) / only 'weekly' is available")
+    if kind not in ("weekly", "quarterly"):
+        console.print(f"Неизвестный отчёт {kind!r}: weekly или quarterly / unknown report")
         raise typer.Exit(2)
     with _runtime(municipality, data_dir) as runtime:
-        text = weekly_note(runtime, datetime.now(UTC))
-    if output is None:
-        typer.echo(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"Справка записана / written: {output}")
+        try:
+            if formats == ["md"] and output is None and kind == "weekly":  # the old behaviour: print it
+                from infopole.reports import weekly_note_for
+                from infopole.reports.weekly_md import render_weekly_markdown
+
+                typer.echo(render_weekly_markdown(weekly_note_for(runtime, period)))
+                return
+            paths = build_report(runtime, kind, period, formats, output_dir=output)
+        except (PeriodError, ReportRequestError) as error:
+            console.print(str(error))
+            raise typer.Exit(2) from error
+        except ConversionError as error:
+            console.print(str(error))
+            raise typer.Exit(1) from error
+    for path in paths:
+        typer.echo(f"Записано / written: {path}")
 
 
 @app.command()
