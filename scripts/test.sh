@@ -28,5 +28,8 @@ if [ -z "${INFOPOLE_TEST_ES_URL:-}" ]; then
 fi
 export INFOPOLE_TEST_POSTGRES_URL INFOPOLE_TEST_ES_URL
 
+echo "== report tools (LibreOffice, poppler, Cyrillic fonts)"
+bash scripts/reports-deps.sh
+
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
