@@ -11,7 +11,7 @@ engines would cut snippets differently.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -236,6 +236,17 @@ class SearchIndex(Protocol):
 
     def trend(self, query: Query | str = "", *, start: datetime, end: datetime, size: int = 10) -> Trend:
         """Blocks and settlements of ``query`` in ``[start, end)`` against the same-length period before."""
+        ...
+
+    def rebuild(
+        self,
+        documents: Iterable[IndexDocument],
+        *,
+        catch_up: Callable[[], Iterable[IndexDocument]] | None = None,
+    ) -> IndexReport:
+        """Replace the whole index with ``documents`` without downtime: build a new generation (a new
+        SQLite file, a new Elasticsearch index), switch readers to it atomically, drop the old one.
+        ``catch_up`` runs after the switch for documents that changed meanwhile."""
         ...
 
     def get(self, id: str) -> IndexDocument | None:

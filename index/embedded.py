@@ -21,6 +21,8 @@ their quotes doubled), column names come from fixed whitelists.
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -258,18 +260,58 @@ class EmbeddedIndex:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._db.executescript(SCHEMA)
-        self._db.execute(
+        db = self._db
+        db.executescript(SCHEMA)
+        db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('timezone', ?)",
             (str(SCHEMA_VERSION), self.tz.key),
         )
-        stored = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
         if stored["timezone"] != self.tz.key:
             # local days are stored at upsert time, so a different zone would mix two calendars
             raise ValueError(f"index {self.path} was built for {stored['timezone']}, not {self.tz.key}")
 
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+    # generations ---------------------------------------------------------
+    #
+    # ``path`` names the index; the data lives in ``path`` itself until the first rebuild, then in
+    # ``<stem>.g<N><suffix>`` named by the pointer file ``<path>.current``. A rebuild writes a new
+    # generation and replaces the pointer atomically (``os.replace``): a connection notices the
+    # new pointer on its next use and reopens, and a query already running finishes on the old
+    # file, which POSIX keeps readable until its last descriptor closes. Renaming the new file
+    # over the old one instead would be unsafe in WAL mode: the old ``-wal`` file keeps its name
+    # and a new connection would replay it into the wrong database.
+
+    @property
+    def pointer(self) -> Path:
+        return self.path.with_name(self.path.name + ".current")
+
+    def _mark(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.pointer)
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    def data_file(self) -> Path:
+        """The SQLite file of the current generation."""
+        try:
+            name = self.pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return self.path
+        return self.path.with_name(name)
+
+    def generation(self) -> int:
+        match = re.search(r"\.g(\d+)" + re.escape(self.path.suffix) + "$", self.data_file().name)
+        return int(match.group(1)) if match else 0
+
+    def files(self) -> list[Path]:
+        """The current generation's files on disk (database, WAL, shared memory): its disk size."""
+        data = self.data_file()
+        candidates = [data, data.with_name(data.name + "-wal"), data.with_name(data.name + "-shm")]
+        return [path for path in candidates if path.exists()]
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA busy_timeout = 30000")
@@ -279,10 +321,32 @@ class EmbeddedIndex:
 
     @property
     def _db(self) -> sqlite3.Connection:
+        """This thread's connection to the current generation (reopened after a rebuild's swap)."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._connect()
+        mark = self._mark()
+        if connection is not None and self._local.mark == mark:
+            return connection
+        if connection is not None:
+            self._forget(connection)
+        self._local.mark = mark
+        connection = self._local.connection = self._connect(self.data_file())
         return connection
+
+    def _forget(self, connection: sqlite3.Connection) -> None:
+        with self._connections_lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        connection.close()
+
+    def _begin(self) -> sqlite3.Connection:
+        """A write transaction on the current generation: the pointer is checked under the write lock,
+        so a writer that waited for a rebuild never commits into the generation just retired."""
+        while True:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            if self._mark() == self._local.mark:
+                return db
+            db.execute("ROLLBACK")
 
     # writing -----------------------------------------------------------
 
@@ -316,54 +380,113 @@ class EmbeddedIndex:
                     yield field, str(item)
 
     def upsert(self, documents: Iterable[IndexDocument]) -> IndexReport:
-        """Insert or replace by id, in transactions of ``BATCH``; a bad document fails alone."""
+        """Insert or replace by id, in transactions of ``BATCH``; a bad document fails alone.
+
+        A batch is first written without per-document savepoints (three statements fewer per
+        document); only if the database refuses one of them is the batch redone one savepoint
+        per document, so that the refused document fails alone."""
         ok, failed = 0, []
         iterator = iter(documents)
         while batch := list(islice(iterator, BATCH)):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for document in batch:
-                    try:
-                        row = self._row(document)
-                        self._db.execute("SAVEPOINT one")
-                        try:
-                            (rowid,) = self._db.execute(UPSERT, row).fetchone()
-                            self._db.execute("DELETE FROM doc_values WHERE doc = ?", (rowid,))
-                            self._db.executemany(
-                                "INSERT INTO doc_values (doc, field, value, norm) VALUES (?, ?, ?, ?)",
-                                [(rowid, f, v, norm(v)) for f, v in self._values(document)],
-                            )
-                        except sqlite3.Error:
-                            self._db.execute("ROLLBACK TO one")
-                            raise
-                        finally:
-                            self._db.execute("RELEASE one")
-                        ok += 1
-                    except (sqlite3.Error, ValueError, TypeError, AttributeError) as error:
-                        reason = f"{type(error).__name__}: {error}"
-                        failed.append(FailedDocument(getattr(document, "id", "?"), reason))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            rows: list[tuple[IndexDocument, dict[str, Any]]] = []
+            for document in batch:
+                try:
+                    rows.append((document, self._row(document)))
+                except (ValueError, TypeError, AttributeError) as error:
+                    reason = f"{type(error).__name__}: {error}"
+                    failed.append(FailedDocument(getattr(document, "id", "?"), reason))
+            written = self._write(rows, isolate=False)
+            if written is None:
+                written = self._write(rows, isolate=True)
+            assert written is not None
+            ok += len(rows) - len(written)
+            failed.extend(written)
         return IndexReport(ok=ok, failed=tuple(failed))
+
+    def _write(
+        self, rows: list[tuple[IndexDocument, dict[str, Any]]], *, isolate: bool
+    ) -> list[FailedDocument] | None:
+        """One transaction; the refused documents, or ``None`` if one was refused without ``isolate``."""
+        refused: list[FailedDocument] = []
+        db = self._begin()
+        try:
+            for document, row in rows:
+                if isolate:
+                    db.execute("SAVEPOINT one")
+                try:
+                    (rowid,) = db.execute(UPSERT, row).fetchone()
+                    db.execute("DELETE FROM doc_values WHERE doc = ?", (rowid,))
+                    db.executemany(
+                        "INSERT INTO doc_values (doc, field, value, norm) VALUES (?, ?, ?, ?)",
+                        [(rowid, f, v, norm(v)) for f, v in self._values(document)],
+                    )
+                except sqlite3.Error as error:
+                    if not isolate:
+                        db.execute("ROLLBACK")
+                        return None
+                    db.execute("ROLLBACK TO one")
+                    refused.append(FailedDocument(document.id, f"{type(error).__name__}: {error}"))
+                finally:
+                    if isolate:
+                        db.execute("RELEASE one")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return refused
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         marked = 0
-        self._db.execute("BEGIN IMMEDIATE")
+        db = self._begin()
         try:
             for id in ids:
-                cursor = self._db.execute(
+                cursor = db.execute(
                     "UPDATE docs SET is_deleted = 1, doc = json_set(doc, '$.is_deleted', json('true'))"
                     " WHERE id = ? AND is_deleted = 0",
                     (id,),
                 )
                 marked += cursor.rowcount
-            self._db.execute("COMMIT")
+            db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
         return marked
+
+    def rebuild(
+        self,
+        documents: Iterable[IndexDocument],
+        *,
+        catch_up: Callable[[], Iterable[IndexDocument]] | None = None,
+    ) -> IndexReport:
+        """Build the next generation from ``documents`` and switch to it; readers keep working.
+
+        ``catch_up`` is called after the switch for what changed while the new file was being
+        built (posts analysed since the rebuild began), and its documents are upserted too.
+        """
+        retired = self.data_file()
+        target = self.path.with_name(f"{self.path.stem}.g{self.generation() + 1}{self.path.suffix}")
+        for leftover in _with_sidecars(target):  # a rebuild that died half-way
+            leftover.unlink(missing_ok=True)
+        fresh = EmbeddedIndex(target, tz=self.tz, clock=self.clock)
+        try:
+            report = fresh.upsert(documents)
+            fresh._db.execute("PRAGMA optimize")
+            fresh._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            fresh.close()
+        staged = self.pointer.with_name(self.pointer.name + ".tmp")
+        with open(staged, "w", encoding="utf-8") as handle:
+            handle.write(target.name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staged, self.pointer)
+        for path in _with_sidecars(retired):  # open descriptors keep the old generation readable
+            path.unlink(missing_ok=True)
+        if catch_up is not None:
+            late = self.upsert(catch_up())
+            report = IndexReport(ok=report.ok + late.ok, failed=report.failed + late.failed)
+        return report
 
     # reading -----------------------------------------------------------
 
@@ -426,10 +549,11 @@ class EmbeddedIndex:
 
     def aggregate(self, query: Query | str = "", *, size: int = 10) -> Aggregations:
         where, params = self._where(self.parse(query))
+        db = self._db  # one generation for every part of the answer
         matching = f"m AS (SELECT d.rowid AS rowid, d.sentiment, d.local_day FROM docs d WHERE {where})"
 
         def terms(field: str) -> tuple[Bucket, ...]:
-            rows = self._db.execute(
+            rows = db.execute(
                 f"WITH {matching} SELECT v.value, count(*) AS c FROM doc_values v JOIN m ON m.rowid = v.doc"
                 " WHERE v.field = ? GROUP BY v.value ORDER BY c DESC, v.value ASC LIMIT ?",
                 [*params, field, size],
@@ -437,7 +561,7 @@ class EmbeddedIndex:
             return tuple(Bucket(value, count) for value, count in rows)
 
         def heat(column_field: str) -> tuple[HeatCell, ...]:
-            rows = self._db.execute(
+            rows = db.execute(
                 f"WITH {matching} SELECT b.value, c.value, count(*), sum(m.sentiment = 'negative') FROM m"
                 " JOIN doc_values b ON b.doc = m.rowid AND b.field = 'blocks'"
                 " JOIN doc_values c ON c.doc = m.rowid AND c.field = ?"
@@ -446,10 +570,10 @@ class EmbeddedIndex:
             ).fetchall()
             return tuple(HeatCell(row, column, count, negative) for row, column, count, negative in rows)
 
-        days = self._db.execute(
+        days = db.execute(
             f"WITH {matching} SELECT local_day, count(*) FROM m GROUP BY local_day ORDER BY local_day", params
         ).fetchall()
-        (total,) = self._db.execute(f"WITH {matching} SELECT count(*) FROM m", params).fetchone()
+        (total,) = db.execute(f"WITH {matching} SELECT count(*) FROM m", params).fetchone()
         return Aggregations(
             total=int(total),
             blocks=terms("blocks"),
@@ -466,6 +590,7 @@ class EmbeddedIndex:
     def trend(self, query: Query | str = "", *, start: datetime, end: datetime, size: int = 10) -> Trend:
         check_period(start, end)
         where, params = self._where(self.parse(query))
+        db = self._db
         bounds = [_micros(start), _micros(start - (end - start)), _micros(end)]
         matching = (
             "m AS (SELECT d.rowid AS rowid, d.published_us >= ? AS cur, d.sentiment = 'negative' AS neg"
@@ -475,7 +600,7 @@ class EmbeddedIndex:
 
         def rows(field: str) -> tuple[tuple[str, int, int, int, int], ...]:
             return tuple(
-                self._db.execute(
+                db.execute(
                     f"WITH {matching} SELECT v.value, sum(m.cur), sum(m.cur AND m.neg), sum(NOT m.cur),"
                     " sum(NOT m.cur AND m.neg) FROM doc_values v JOIN m ON m.rowid = v.doc"
                     " WHERE v.field = ? GROUP BY v.value",
@@ -483,7 +608,7 @@ class EmbeddedIndex:
                 ).fetchall()
             )
 
-        current, previous = self._db.execute(
+        current, previous = db.execute(
             f"WITH {matching} SELECT coalesce(sum(cur), 0), coalesce(sum(NOT cur), 0) FROM m", sql_params
         ).fetchone()
         return Trend(
@@ -501,6 +626,10 @@ class EmbeddedIndex:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _with_sidecars(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
 
 def fill_days(counts: dict[str, int]) -> tuple[Bucket, ...]:

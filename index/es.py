@@ -53,6 +53,12 @@ from index.queries import (
 from index.query import Query, parse_query
 
 
+def _version(name: str) -> int:
+    """N of ``<alias>-v<N>``; -1 for a name of another shape."""
+    _, _, number = name.rpartition("-v")
+    return int(number) if number.isdigit() else -1
+
+
 class IndexUnavailableError(RuntimeError):
     """The search engine cannot be reached or refused the whole request."""
 
@@ -102,7 +108,27 @@ class ElasticsearchIndex:
 
     @property
     def concrete_index(self) -> str:
-        return f"{self.alias}-v{MAPPING_VERSION}"
+        """The versioned index the alias points at now (``<alias>-v<N>``; N grows with each rebuild)."""
+        names = self._behind_alias()
+        return names[-1] if names else f"{self.alias}-v{MAPPING_VERSION}"
+
+    def _behind_alias(self) -> list[str]:
+        try:
+            found = self._call("алиас", self.client.indices.get_alias, name=self.alias)
+        except NotFoundError:
+            return []
+        return sorted(found, key=_version)
+
+    def _generations(self) -> list[str]:
+        """Every ``<alias>-v<N>`` index, behind the alias or left over by an interrupted rebuild."""
+        found = self._call(
+            "список индексов",
+            self.client.indices.get,
+            index=f"{self.alias}-v*",
+            expand_wildcards="all",
+            allow_no_indices=True,
+        )
+        return sorted((name for name in found if _version(name) >= 0), key=_version)
 
     def _call(self, what: str, function: Callable[..., Any], **kwargs: Any) -> Any:
         try:
@@ -134,13 +160,20 @@ class ElasticsearchIndex:
                 raise
 
     def drop(self) -> None:
-        """Delete the index, alias and template (tests and a full rebuild)."""
-        self.client.options(ignore_status=404).indices.delete(index=self.concrete_index)
+        """Delete the indices, alias and template (tests and a full rebuild)."""
+        for name in self._generations():
+            self.client.options(ignore_status=404).indices.delete(index=name)
         self.client.options(ignore_status=404).indices.delete_index_template(name=self.template_name)
 
     # writing -----------------------------------------------------------
 
     def upsert(self, documents: Iterable[IndexDocument]) -> IndexReport:
+        report = self._bulk(documents, self.alias)
+        if report.ok:
+            self._call("refresh", self.client.indices.refresh, index=self.alias)
+        return report
+
+    def _bulk(self, documents: Iterable[IndexDocument], target: str) -> IndexReport:
         failed: list[FailedDocument] = []
         ok = 0
 
@@ -153,7 +186,7 @@ class ElasticsearchIndex:
                         FailedDocument(getattr(document, "id", "?"), f"{type(error).__name__}: {error}")
                     )
                     continue
-                yield {"_op_type": "index", "_index": self.alias, "_id": document.id, "_source": body}
+                yield {"_op_type": "index", "_index": target, "_id": document.id, "_source": body}
 
         try:
             for success, info in streaming_bulk(
@@ -176,9 +209,53 @@ class ElasticsearchIndex:
             raise IndexUnavailableError(
                 f"Elasticsearch недоступен при индексации после {ok} документов: {error}"
             ) from error
-        if ok:
-            self._call("refresh", self.client.indices.refresh, index=self.alias)
         return IndexReport(ok=ok, failed=tuple(failed))
+
+    def rebuild(
+        self,
+        documents: Iterable[IndexDocument],
+        *,
+        catch_up: Callable[[], Iterable[IndexDocument]] | None = None,
+    ) -> IndexReport:
+        """Load ``documents`` into ``<alias>-v<N+1>`` (current template and mappings), switch the alias
+        to it in one ``_aliases`` request, then delete the old index. Readers see the old index until
+        the switch and the new one after it, never an empty or half-built one.
+
+        ``catch_up`` is called after the switch for what changed during the load (posts analysed
+        since the rebuild began; writes in that window went to the old index) and upserted.
+        """
+        self.ensure()  # the template with today's mappings, and an alias to switch from
+        live = self._behind_alias()
+        generations = self._generations()
+        target = f"{self.alias}-v{max(map(_version, generations), default=0) + 1}"
+        for leftover in (name for name in generations if name not in live):  # an interrupted rebuild
+            self._call("удаление", self.client.indices.delete, index=leftover)
+        # no refreshes and no replicas while loading: the documents become searchable at the switch
+        self._call(
+            "создание индекса",
+            self.client.indices.create,
+            index=target,
+            settings={"refresh_interval": "-1", "number_of_replicas": 0},
+        )
+        report = self._bulk(documents, target)
+        self._call(
+            "настройки",
+            self.client.indices.put_settings,
+            index=target,
+            settings={"refresh_interval": "1s"},
+        )
+        self._call("refresh", self.client.indices.refresh, index=target)
+        actions: list[dict[str, Any]] = [
+            {"add": {"index": target, "alias": self.alias, "is_write_index": True}},
+            *({"remove": {"index": name, "alias": self.alias}} for name in live),
+        ]
+        self._call("переключение алиаса", self.client.indices.update_aliases, actions=actions)
+        for name in live:
+            self._call("удаление", self.client.indices.delete, index=name)
+        if catch_up is not None:
+            late = self.upsert(catch_up())
+            report = IndexReport(ok=report.ok + late.ok, failed=report.failed + late.failed)
+        return report
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         actions = (

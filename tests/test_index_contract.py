@@ -8,6 +8,7 @@ posts near midnight check that days are the municipality's, not UTC's.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -853,3 +854,46 @@ def test_trend_rows_are_ordered_cut_and_follow_the_query(index: SearchIndex) -> 
     assert new_topic.growth is None
     with pytest.raises(ValueError, match="empty trend period"):
         index.trend("", start=WEEK_END, end=WEEK_START)
+
+
+# ---------------------------------------------------------------- rebuild without downtime
+
+
+def test_rebuild_switches_readers_without_downtime(index: SearchIndex) -> None:
+    edited = replace(
+        next(doc for doc in corpus() if doc.id == key(29)),
+        text="Кто-то сломал качели",
+        lemmas="кто-то сломать качели",
+    )
+    late = replace(corpus()[0], id="vk:-100:900", text="Лифт не работает", lemmas="лифт не работать")
+    documents = [edited if doc.id == edited.id else doc for doc in corpus()]
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                counts.append(index.count(""))
+            except BaseException as error:  # any failure of a reader is the test's failure
+                errors.append(error)
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        report = index.rebuild(documents, catch_up=lambda: [late])
+    finally:
+        done.set()
+        reader.join()
+    assert errors == []
+    assert counts and set(counts) <= {len(LIVE), len(LIVE) + 1}, "never empty, never half-built"
+    assert report.ok == len(ROWS) + 1 and not report.failed
+    assert index.count("") == len(LIVE) + 1
+    assert ids(index, "качели") == keys(29)
+    assert ids(index, "площадка") == set()
+    assert ids(index, "лифт") == {late.id}
+    assert index.aggregate("sentiment:negative").total == index.count("sentiment:negative")
+    second = index.rebuild(corpus())
+    assert second.ok == len(ROWS)
+    assert ids(index, "лифт") == set() and ids(index, "площадка") == keys(29)
