@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from crawlers.base import Collector, CollectorError
-from index.base import SearchIndex
+from index.base import IndexReport, SearchIndex
 from index.document import build_document
 from infopole.alerts.dispatch import Dispatcher, DispatchReport
 from infopole.alerts.notifiers.base import DeliveryError
@@ -151,6 +151,15 @@ def index(
         tried.update(failed)
         progress("index", len(pairs))
     return run
+
+
+def reindex(
+    store: PostStore, search_index: SearchIndex, municipality: Municipality, *, clock: Clock = utc_now
+) -> IndexReport:
+    """Rebuild the index from the stored posts (a new model or mapping) while readers keep working."""
+    from index.reindex import reindex as rebuild_from_store
+
+    return rebuild_from_store(store, search_index, _department_of_block(municipality), clock=clock)
 
 
 def _department_of_block(municipality: Municipality) -> dict[str, str]:
