@@ -13,7 +13,7 @@ from infopole.alerts.rules.sla import sla_alerts
 from infopole.alerts.rules.spike import spike_alerts
 from infopole.alerts.rules.story import story_alerts
 from infopole.alerts.rules.watchlist import official_watchlists, watchlist_alerts
-from infopole.config.municipality import Municipality
+from infopole.config.municipality import Municipality, Watchlist
 from infopole.domain.alert import Alert
 from infopole.domain.incident import Incident
 from infopole.incidents.sla import calendar_for
@@ -29,6 +29,7 @@ class Snapshot:
     sources: Sequence[SourceHealth] = ()
     observed_since: datetime | None = None
     extra: list[Alert] = field(default_factory=list)
+    watchlists: Sequence[Watchlist] = ()  # saved searches with ``watch`` on, next to the file's
 
 
 def detect(snapshot: Snapshot, municipality: Municipality, now: datetime) -> list[Alert]:
@@ -37,7 +38,7 @@ def detect(snapshot: Snapshot, municipality: Municipality, now: datetime) -> lis
         return []
     tz = municipality.tz
     new = fresh(list(snapshot.posts), now, config.max_post_age_hours)
-    watchlists = list(config.watchlists)
+    watchlists = [*config.watchlists, *snapshot.watchlists]
     if config.watch_officials:
         watchlists += official_watchlists(municipality.officials)
     titles = {source.id: source.title for source in municipality.sources}

@@ -19,6 +19,7 @@ from infopole.config.municipality import Channel, Municipality
 from infopole.config.settings import Settings
 from infopole.storage.incidents import IncidentStore
 from infopole.storage.posts import PostStore
+from infopole.storage.searches import SavedSearchStore, saved_watchlists
 from infopole.storage.tables import PostRow
 
 
@@ -55,7 +56,8 @@ def read_snapshot(
         for state in store.source_states()
     ]
     open_cases = incidents.list(open_only=True, with_updates=True)  # the SLA deadline depends on history
-    return Snapshot(posts, open_cases, sources, observed_since(store))
+    watched = saved_watchlists(SavedSearchStore(store.db, tz=municipality.tz))
+    return Snapshot(posts, open_cases, sources, observed_since(store), watchlists=watched)
 
 
 def decide(
