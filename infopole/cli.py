@@ -418,17 +418,172 @@ def run(
     municipality: MunicipalityOption = None,
     data_dir: DataDirOption = None,
     once: Annotated[bool, typer.Option(help="Один цикл и выход / one cycle, then exit")] = False,
-    interval: Annotated[int, typer.Option(help="Минут между циклами / minutes between cycles")] = 10,
+    port: Annotated[int, typer.Option(help="Порт сервера Prefect (интерфейс) / Prefect server port")] = 4200,
+    log_json: Annotated[
+        bool, typer.Option("--log-json", help="Журнал строками JSON / JSON lines logs")
+    ] = False,
 ) -> None:
-    """Запустить конвейер по расписанию (Prefect) / run the pipeline on a schedule with Prefect."""
-    from flows.pipeline import cycle_flow, serve_cycle
+    """Запустить все потоки по расписанию из файла муниципалитета (Prefect) / run every flow on
+    the municipality's schedule.
+
+    Без PREFECT_API_URL запускает локальный сервер Prefect (SQLite в <data-dir>/prefect,
+    интерфейс на http://127.0.0.1:4200); с ним — подключается к указанному серверу.
+    Without PREFECT_API_URL a local Prefect server (SQLite) is started and stopped with it.
+    """
+    import os
 
     with _runtime(municipality, data_dir) as runtime:
         settings = runtime.settings
+    assert settings.municipality_file is not None
+    municipality_file = str(settings.municipality_file.resolve())
+    work_dir = str(settings.data_dir.resolve())
+    if log_json:
+        from flows.logs import use_json_logs
+
+        use_json_logs(settings.data_dir)
     if once:
-        cycle_flow(str(settings.municipality_file), str(settings.data_dir))
-    else:
-        serve_cycle(str(settings.municipality_file), str(settings.data_dir), interval_minutes=interval)
+        from flows.pipeline import cycle_flow
+
+        cycle_flow(municipality_file, work_dir)
+        return
+    from flows.serve import serve_all
+
+    if os.environ.get("PREFECT_API_URL"):
+        serve_all(municipality_file, work_dir)
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.server import local_server
+
+    with local_server(settings.data_dir / "prefect", port=port) as url:
+        typer.echo(f"Prefect: {url.removesuffix('/api')}  (Ctrl+C — остановить / stop)")
+        os.environ["PREFECT_API_URL"] = url  # the served runs' child processes
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            serve_all(municipality_file, work_dir)
+
+
+@app.command()
+def backfill(
+    date_from: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="С даты / from date (YYYY-MM-DD)")
+    ],
+    date_to: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="По дату включительно / to date")
+    ],
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Только эти источники / only these source ids")
+    ] = None,
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Собрать историю источников за период / collect the sources' history between two dates.
+
+    Прерванную загрузку можно запустить снова с теми же датами: она продолжится с места
+    остановки. An interrupted backfill resumes when started again with the same dates.
+    """
+    from flows.backfill import backfill as run_backfill
+
+    start, end = date_from.date(), date_to.date()
+    if end < start:
+        console.print("--to раньше --from / --to is before --from")
+        raise typer.Exit(2)
+    with _runtime(municipality, data_dir) as runtime:
+        wanted = set(source) if source else None
+        sources = [
+            s for s in runtime.municipality.sources if s.enabled and (wanted is None or s.id in wanted)
+        ]
+        unknown = (wanted or set()) - {s.id for s in sources}
+        if unknown:
+            console.print(f"Нет таких источников / unknown sources: {', '.join(sorted(unknown))}")
+            raise typer.Exit(2)
+        with _progress() as progress:
+            bars: dict[str, Any] = {}
+
+            def advance(source_id: str, saved: int, oldest: datetime | None) -> None:
+                if source_id not in bars:
+                    bars[source_id] = progress.add_task(f"история {source_id}", total=None)
+                reached = f" · дошли до {oldest:%d.%m.%Y}" if oldest else ""
+                progress.update(bars[source_id], advance=saved, description=f"история {source_id}{reached}")
+
+            report = run_backfill(
+                sources,
+                runtime.collectors,
+                runtime.posts,
+                start,
+                end,
+                runtime.municipality.timezone,
+                advance=advance,
+            )
+    for source_id, saved in report.saved.items():
+        typer.echo(f"{source_id}: сохранено / saved {saved}")
+    for source_id, reason in report.skipped.items():
+        typer.echo(f"  пропущен {source_id}: {reason}")
+    for source_id, reason in report.failed.items():
+        typer.echo(f"  ОШИБКА {source_id}: {reason}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+deadletters_app = typer.Typer(
+    help="Отложенные элементы: на чём шаг конвейера падает раз за разом / items a step keeps failing on",
+    no_args_is_help=True,
+)
+app.add_typer(deadletters_app, name="deadletters")
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="И те, что ещё повторяются / also items still retried")
+    ] = False,
+) -> None:
+    """Показать отложенные элементы и последнюю ошибку / list dead letters with their last error."""
+    from infopole.storage.deadletters import DeadLetterStore
+
+    with _runtime(municipality, data_dir) as runtime:
+        letters = DeadLetterStore(runtime.db).list(dead_only=not all_)
+    table = Table("шаг", "элемент", "попыток", "последняя", "ошибка", title=f"Отложено: {len(letters)}")
+    for letter in letters:
+        table.add_row(
+            letter.step,
+            letter.item_key,
+            str(letter.attempts) + ("" if letter.dead else " (повтор)"),
+            letter.last_failed_at.strftime("%d.%m %H:%M"),
+            letter.error[:120],
+        )
+    Console().print(table)
+
+
+@deadletters_app.command("replay")
+def deadletters_replay(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    step: Annotated[str | None, typer.Option(help="Только шаг analyse или index / only this step")] = None,
+    key: Annotated[list[str] | None, typer.Option(help="Только эти элементы / only these item keys")] = None,
+) -> None:
+    """Вернуть отложенные элементы в работу: следующий запуск шага возьмёт их снова / replay."""
+    from infopole.storage.deadletters import DeadLetterStore
+
+    with _runtime(municipality, data_dir) as runtime:
+        replayed = DeadLetterStore(runtime.db).replay(step, key)
+    typer.echo(f"Возвращено в работу / replayed: {replayed}")
+
+
+@app.command()
+def metrics(
+    municipality: MunicipalityOption = None,
+    data_dir: DataDirOption = None,
+    host: Annotated[str, typer.Option(help="Адрес / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Порт / port")] = 9108,
+) -> None:
+    """Метрики конвейера для Prometheus на /metrics / serve Prometheus metrics of the pipeline."""
+    from flows.metrics import serve_metrics
+
+    with _runtime(municipality, data_dir) as runtime:
+        typer.echo(f"Метрики / metrics: http://{host}:{port}/metrics  (Ctrl+C — остановить)")
+        serve_metrics(runtime, host, port)
 
 
 @app.command()
