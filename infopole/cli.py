@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from crawlers.commands import app as sources_app
+from index.commands import reindex, searches_app
 from infopole.config.municipality import ConfigError, load_municipality, parse_municipality
 from infopole.config.settings import Settings
 from infopole.gospabliki.commands import app as gospabliki_app
@@ -785,6 +786,10 @@ def users_passwd(
             raise typer.Exit(1) from None
         SessionStore(runtime.db, runtime.settings.session_secret.get_secret_value()).end_all(login)
     typer.echo(f"Пароль {login} изменён / password changed")
+
+
+app.add_typer(searches_app, name="searches")
+app.command("reindex")(reindex)
 
 
 def main() -> None:
