@@ -1,94 +1,431 @@
-"""Prefect flows: thin orchestration over ``flows.steps``.
+"""Prefect flows: thin orchestration over ``flows.steps``, ``flows.recovery`` and ``flows.reindex``.
 
-The flow only decides order, retries and logging; every step is a plain function that
-tests call directly. Deployments and schedules per step come with the flows issue; for now
-one flow runs the whole cycle, and ``serve_cycle`` runs it on an interval.
+One flow per job, each deployable on its own schedule (``flows.serve``):
+
+==========  ==================================================================================
+collect     one task per enabled source, run side by side within the global concurrency limits
+            per platform and per credential; each batch is saved with its cursor
+analyse     batches of pending posts; scoring is cached by (posts and their texts, model id)
+index       bounded batches of analysed posts into the search index
+cases       incidents → appeals queue, then official answers under case posts
+alerts      decide alerts (database only), then deliver them (I/O, retried)
+reports     the weekly note (Monday 08:00 local time), cached per week
+reindex     re-analyse everything and rebuild the index beside the live one, then swap
+health      database, index, queues, sources and dead letters at a glance
+cycle       collect → analyse → index → cases → alerts once (``infopole run --once``)
+==========  ==================================================================================
+
+Every step reads its pending work from the database and marks what it finished, so a flow killed
+at any point (``kill -9``) and run again completes the work with nothing lost or duplicated.
+Only I/O tasks retry (backoff, jitter, never on a bad credential or a bad request). The steps
+that must not run twice at once (analyse, index, cases, alerts, reindex) hold a one-slot global
+concurrency limit, so any number of workers can pick up their runs.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
+from prefect.tasks import exponential_backoff
 
-from flows import steps
+from crawlers.base import AuthError, BadRequest, CollectorError, SourceUnavailable
+from flows import recovery, steps
 from infopole.config.settings import Settings
+from infopole.domain.analysis import Analysis
+from infopole.domain.post import Platform, Post
+from infopole.domain.source import Source
 from infopole.runtime import Runtime, quiet_third_parties
+from infopole.storage.deadletters import DeadLetterStore
+from infopole.storage.queues import pending_index_count
+
+if TYPE_CHECKING:
+    from prefect import Task
+    from prefect.client.schemas.objects import State, TaskRun
+
+    from nlp.analyzer import Analyzer
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60  # a killed holder frees its concurrency slot after this long
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60], retry_jitter_factor=0.5)
-def crawl_task(runtime: Runtime) -> dict[str, Any]:
-    report = steps.crawl(runtime.municipality, runtime.posts, runtime.collectors)
-    return {
-        "new": report.saved.new,
-        "edited": report.saved.edited,
-        "failed": report.sources_failed,
-        "skipped": report.sources_skipped,
+# --- the process's objects -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _analyzer(municipality_file: str, mtime: float) -> Analyzer:
+    """The models load once per process (a worker or a served runner), not once per flow run."""
+    from infopole.config.municipality import load_municipality
+    from nlp.analyzer import Analyzer
+
+    return Analyzer.load(load_municipality(Path(municipality_file)))
+
+
+@contextmanager
+def open_runtime(municipality_file: str, data_dir: str) -> Iterator[Runtime]:
+    quiet_third_parties()
+    runtime = Runtime(Settings(municipality_file=Path(municipality_file), data_dir=Path(data_dir)))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def analyzer_of(runtime: Runtime) -> Analyzer:
+    path = runtime.settings.municipality_file
+    assert path is not None
+    return _analyzer(str(Path(path).resolve()), Path(path).stat().st_mtime)
+
+
+def dead_letters(runtime: Runtime) -> DeadLetterStore:
+    return DeadLetterStore(runtime.db, max_attempts=runtime.municipality.schedule.dead_letter_after)
+
+
+# --- concurrency limit names (created by ``flows.serve.ensure_limits``) ------------------------
+
+
+def step_limit(slug: str, step: str) -> str:
+    return f"infopole-{slug}-step-{step}"
+
+
+def platform_limit(slug: str, platform: Platform) -> str:
+    return f"infopole-{slug}-platform-{platform.value}"
+
+
+def source_limit(slug: str, source_id: str) -> str:
+    return f"infopole-{slug}-source-{source_id}"
+
+
+def token_limit(settings: Settings, platform: Platform) -> str | None:
+    """One limit per credential, named by a digest of it: the token itself never leaves the process."""
+    secret = {
+        Platform.VK: settings.vk_token,
+        Platform.OK: settings.ok_access_token,
+        Platform.TELEGRAM: settings.telegram_session,
+    }.get(platform)
+    if secret is None:
+        return None
+    digest = hashlib.sha256(secret.get_secret_value().encode()).hexdigest()[:12]
+    return f"infopole-token-{platform.value}-{digest}"
+
+
+def source_limits(runtime: Runtime, source: Source) -> list[str]:
+    slug = runtime.municipality.slug
+    names = [source_limit(slug, source.id), platform_limit(slug, source.platform)]
+    token = token_limit(runtime.settings, source.platform)
+    if token is not None:
+        names.append(token)
+    return names
+
+
+@contextmanager
+def singleton(runtime: Runtime, step: str) -> Iterator[None]:
+    """At most one run of ``step`` per municipality at a time, across every worker."""
+    with concurrency(step_limit(runtime.municipality.slug, step), lease_duration=LEASE_SECONDS):
+        yield
+
+
+# --- retries: I/O only ------------------------------------------------------------------------
+
+NOT_RETRIED: tuple[type[BaseException], ...] = (AuthError, BadRequest, SourceUnavailable)
+
+
+def retry_io(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry transport and platform hiccups; never a bad credential, a bad request or a closed source."""
+    try:
+        state.result()
+    except NOT_RETRIED:
+        return False
+    except Exception:  # anything else from an I/O task: worth another try
+        return True
+    return True
+
+
+IO_RETRIES: dict[str, Any] = {
+    "retries": 4,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=10),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_io,
+}
+
+
+# --- collect ----------------------------------------------------------------------------------
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
+def collect_source(runtime: Runtime, source_id: str) -> dict[str, int]:
+    source = next(s for s in runtime.municipality.sources if s.id == source_id)
+    collector = runtime.collectors[source.kind]
+    saved = steps.SaveReport()
+    with concurrency(source_limits(runtime, source), lease_duration=LEASE_SECONDS):
+        try:
+            steps.crawl_source(source, collector, runtime.posts, saved, progress=recovery.counting("collect"))
+        except CollectorError as error:
+            runtime.posts.record_failure(source.id, steps.utc_now(), f"{type(error).__name__}: {error}")
+            raise
+    return {"new": saved.new, "edited": saved.edited, "deleted": saved.deleted}
+
+
+@flow(name="infopole-collect", log_prints=True)
+def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | None = None) -> dict[str, Any]:
+    """Collect every enabled source (or only ``sources``) side by side; a failing source is reported
+    and the others go on."""
+    with open_runtime(municipality_file, data_dir) as runtime:
+        runtime.posts  # noqa: B018 - built before the threads share them
+        collectors = runtime.collectors
+        summary: dict[str, Any] = {"new": 0, "edited": 0, "deleted": 0, "failed": {}, "skipped": {}}
+        futures = {}
+        for source in runtime.municipality.sources:
+            if not source.enabled or (sources is not None and source.id not in sources):
+                continue
+            if source.kind not in collectors:
+                summary["skipped"][source.id] = f"нет настроенного сборщика для {source.kind.value}"
+                continue
+            run = collect_source.with_options(
+                task_run_name=f"collect-{source.id}", tags=[f"platform:{source.platform.value}"]
+            )
+            futures[source.id] = run.submit(runtime, source.id)
+        for source_id, future in futures.items():
+            result = future.result(raise_on_failure=False)
+            if isinstance(result, BaseException):
+                summary["failed"][source_id] = f"{type(result).__name__}: {result}"
+                continue
+            for key in ("new", "edited", "deleted"):
+                summary[key] += result[key]
+    get_run_logger().info("collected: %s", summary)
+    return summary
+
+
+# --- analyse ----------------------------------------------------------------------------------
+
+
+def scoring_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """The work, not the run: which posts in which revision, and which models."""
+    posts: list[Post] = parameters["posts"]
+    digest = hashlib.sha256()
+    for post in posts:
+        digest.update(f"{post.key}\x1f{post.content_hash}\x1e".encode())
+    return f"score-{parameters['model_id']}-{digest.hexdigest()[:32]}"
+
+
+@task(cache_key_fn=scoring_key, persist_result=True, cache_expiration=timedelta(days=2))
+def score(runtime: Runtime, posts: list[Post], model_id: str) -> list[Analysis]:
+    return analyzer_of(runtime).map(posts)
+
+
+class _CachedScoring:
+    """The analyzer as ``recovery.analyse`` sees it, each batch through the cached ``score`` task."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.model_id = analyzer_of(runtime).model_id
+
+    def map(self, posts: list[Post]) -> list[Analysis]:
+        return score(self.runtime, posts, self.model_id)
+
+
+@flow(name="infopole-analyse", log_prints=True)
+def analyse_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
+    with open_runtime(municipality_file, data_dir) as runtime, singleton(runtime, "analyse"):
+        plan = runtime.municipality.schedule
+        run = recovery.analyse(
+            runtime.posts,
+            _CachedScoring(runtime),
+            dead_letters(runtime),
+            batch_size=plan.analyse_batch,
+            max_batches=plan.max_batches_per_run,
+            backlog_max=plan.index_backlog_max,
+            pending_index=lambda: pending_index_count(runtime.db),
+            progress=recovery.counting("analyse"),
+        )
+    summary = {
+        "analysed": run.analysed,
+        "failed": run.failed,
+        "dead": run.dead,
+        "paused": run.paused_for_index,
     }
+    get_run_logger().info("analysed: %s", summary)
+    return summary
+
+
+# --- index ------------------------------------------------------------------------------------
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
+def index_batches(runtime: Runtime) -> dict[str, Any]:
+    plan = runtime.municipality.schedule
+    run = recovery.index(
+        runtime.posts,
+        runtime.index,
+        runtime.municipality,
+        dead_letters(runtime),
+        batch_size=plan.index_batch,
+        max_batches=plan.max_batches_per_run,
+        progress=recovery.counting("index"),
+    )
+    return {"indexed": run.indexed, "failed": len(run.failed)}
+
+
+@flow(name="infopole-index", log_prints=True)
+def index_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
+    with open_runtime(municipality_file, data_dir) as runtime, singleton(runtime, "index"):
+        summary = index_batches(runtime)
+    get_run_logger().info("indexed: %s", summary)
+    return summary
+
+
+# --- cases ------------------------------------------------------------------------------------
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_task(runtime: Runtime) -> int:
-    return steps.analyse(runtime.posts, runtime.analyzer)
-
-
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[5, 30, 120])
-def index_task(runtime: Runtime) -> int:
-    run = steps.index(runtime.posts, runtime.index, runtime.municipality)
-    if run.failed:  # the failed ones stay pending; a retry of the task picks them up
-        raise RuntimeError(f"{len(run.failed)} documents were not indexed: {list(run.failed)[:5]}")
-    return run.indexed
-
-
-@task(cache_policy=NO_CACHE)
-def cases_task(runtime: Runtime) -> dict[str, int]:
+def open_cases(runtime: Runtime) -> dict[str, int]:
     report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
+    recovery.crash_point("cases", report.opened + report.joined)
+    return {"opened": report.opened, "joined": report.joined}
+
+
+@task(cache_policy=NO_CACHE)
+def take_replies(runtime: Runtime) -> dict[str, int]:
     salt = runtime.settings.author_salt.get_secret_value()
     replies = steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
-    return {"opened": report.opened, "joined": report.joined, "answered": replies.answers + replies.interim}
+    return {"answered": replies.answers + replies.interim, "formal": replies.formal}
+
+
+@flow(name="infopole-cases", log_prints=True)
+def cases_flow(municipality_file: str, data_dir: str) -> dict[str, int]:
+    with open_runtime(municipality_file, data_dir) as runtime, singleton(runtime, "cases"):
+        opened = open_cases(runtime)
+        replies = take_replies(runtime)
+    summary = {"opened": opened["opened"], "joined": opened["joined"], "answered": replies["answered"]}
+    get_run_logger().info("cases: %s", summary)
+    return summary
+
+
+# --- alerts -----------------------------------------------------------------------------------
 
 
 @task(cache_policy=NO_CACHE)
-def alerts_task(runtime: Runtime) -> dict[str, int]:
+def decide_alerts(runtime: Runtime) -> dict[str, int]:
+    """Rules → the outbox, idempotent by cause; nothing leaves the machine here."""
+    report = steps.alerts(runtime.posts, runtime.incidents, runtime.alerts, runtime.municipality)
+    recovery.crash_point("alerts", report.decided.recorded.new)
+    return {"new": report.decided.recorded.new, "updates": report.decided.recorded.updates}
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
+def deliver_alerts(runtime: Runtime) -> dict[str, int]:
+    """«Принято» presses, then the due messages of the outbox (each delivery claimed once)."""
     from infopole.alerts.run import telegram_acks
 
-    report = steps.alerts(
-        runtime.posts,
-        runtime.incidents,
-        runtime.alerts,
-        runtime.municipality,
-        dispatcher=runtime.dispatcher,
-        acks=telegram_acks(runtime.settings, runtime.municipality),
-    )
-    return {"new": report.decided.recorded.new, "sent": report.dispatched.sent}
+    acks = telegram_acks(runtime.settings, runtime.municipality)
+    acknowledged = 0
+    if acks is not None:
+        acknowledged = acks.poll(
+            lambda alert_id, who: runtime.alerts.acknowledge(alert_id, who, steps.utc_now())
+        )
+    sent = runtime.dispatcher.run_once()
+    return {"acknowledged": acknowledged, "sent": sent.sent, "failed": sent.failed}
+
+
+@flow(name="infopole-alerts", log_prints=True)
+def alerts_flow(municipality_file: str, data_dir: str) -> dict[str, int]:
+    with open_runtime(municipality_file, data_dir) as runtime, singleton(runtime, "alerts"):
+        decided = decide_alerts(runtime)
+        delivered = deliver_alerts(runtime)
+    summary = {"new": decided["new"], "sent": delivered["sent"]}
+    get_run_logger().info("alerts: %s", summary)
+    return summary
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def report_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """One report per kind, municipality and local day it is made on, whoever asks for it."""
+    return f"report-{parameters['kind']}-{parameters['slug']}-{parameters['day']}"
+
+
+@task(cache_key_fn=report_key, persist_result=True, **IO_RETRIES)
+def write_report(runtime: Runtime, kind: str, slug: str, day: str, as_of: datetime) -> list[str]:
+    from flows.reporting import write_report as write
+
+    return [str(path) for path in write(runtime, kind, as_of)]
+
+
+@flow(name="infopole-reports", log_prints=True)
+def reports_flow(
+    municipality_file: str, data_dir: str, kind: str = "weekly", as_of: datetime | None = None
+) -> list[str]:
+    """The weekly note (or the quarterly report) for the last full period before ``as_of``."""
+    as_of = as_of or datetime.now(UTC)
+    with open_runtime(municipality_file, data_dir) as runtime:
+        day = as_of.astimezone(runtime.municipality.tz).date().isoformat()
+        files = write_report(runtime, kind, runtime.municipality.slug, day, as_of)
+    get_run_logger().info("%s report: %s", kind, files)
+    return files
+
+
+# --- reindex and health -------------------------------------------------------------------------
+
+
+@flow(name="infopole-reindex", log_prints=True)
+def reindex_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
+    """After a model update: re-analyse every post and rebuild the index beside the live one, then
+    swap. Searches keep answering from the old index until the swap."""
+    from flows.reindex import reindex
+
+    with (
+        open_runtime(municipality_file, data_dir) as runtime,
+        singleton(runtime, "reindex"),
+        singleton(runtime, "analyse"),
+    ):
+        report = reindex(runtime, analyzer_of(runtime), progress=recovery.counting("reindex"))
+    get_run_logger().info("reindexed: %s", report)
+    return report.as_dict()
+
+
+@flow(name="infopole-health", log_prints=True)
+def health_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
+    from flows.health import check
+
+    with open_runtime(municipality_file, data_dir) as runtime:
+        report = check(runtime)
+    logger = get_run_logger()
+    for problem in report["problems"]:
+        logger.warning("health: %s", problem)
+    if report["fatal"]:
+        raise RuntimeError("; ".join(report["fatal"]))
+    return report
+
+
+# --- one whole cycle --------------------------------------------------------------------------
 
 
 @flow(name="infopole-cycle", log_prints=True)
 def cycle_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
-    """Collect → analyse → index → cases → alerts, once."""
-    settings = Settings(municipality_file=Path(municipality_file), data_dir=Path(data_dir))
-    runtime = Runtime(settings)
-    try:
-        crawled = crawl_task(runtime)
-        analysed = analyse_task(runtime)
-        indexed = index_task(runtime)
-        opened = cases_task(runtime)
-        alerted = alerts_task(runtime)
-    finally:
-        runtime.close()
-    summary = {"crawl": crawled, "analysed": analysed, "indexed": indexed, "cases": opened, "alerts": alerted}
+    """Collect → analyse → index → cases → alerts, once (each as a subflow)."""
+    crawled = collect_flow(municipality_file, data_dir)
+    analysed = analyse_flow(municipality_file, data_dir)
+    indexed = index_flow(municipality_file, data_dir)
+    cases = cases_flow(municipality_file, data_dir)
+    alerted = alerts_flow(municipality_file, data_dir)
+    summary = {
+        "crawl": crawled,
+        "analysed": analysed["analysed"],
+        "indexed": indexed["indexed"],
+        "cases": cases,
+        "alerts": alerted,
+    }
     get_run_logger().info("cycle finished: %s", summary)
     return summary
-
-
-def serve_cycle(municipality_file: str, data_dir: str, interval_minutes: int = 10) -> None:
-    quiet_third_parties()
-    cycle_flow.serve(
-        name="infopole-cycle",
-        interval=timedelta(minutes=interval_minutes),
-        parameters={"municipality_file": municipality_file, "data_dir": data_dir},
-        pause_on_shutdown=False,
-    )

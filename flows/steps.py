@@ -8,7 +8,7 @@ Prefect flows in ``flows.pipeline`` and the CLI both call these; tests call them
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -131,13 +131,22 @@ def index(
     municipality: Municipality,
     *,
     batch_size: int = 500,
+    max_batches: int | None = None,
+    skip: Iterable[str] = (),
     progress: Progress = _quiet,
 ) -> IndexRun:
-    """Send analysed posts to the index; a document that fails stays pending for the next run."""
+    """Send analysed posts to the index; a document that fails stays pending for the next run.
+
+    ``max_batches`` bounds one run (backpressure: a slow index leaves the rest pending for the next
+    run instead of running forever); ``skip`` holds keys set aside as dead letters."""
     run = IndexRun()
     departments = _department_of_block(municipality)
-    tried: set[str] = set()
-    while pairs := [p for p in store.to_index(limit=batch_size + len(tried)) if p[0].key not in tried]:
+    tried: set[str] = set(skip)
+    batches = 0
+    while (max_batches is None or batches < max_batches) and (
+        pairs := [p for p in store.to_index(limit=batch_size + len(tried)) if p[0].key not in tried]
+    ):
+        batches += 1
         pairs = pairs[:batch_size]
         documents = [build_document(post, a, department=departments.get(a.block or "")) for post, a in pairs]
         report = search_index.upsert(documents)

@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from infopole.config.blocks import blocks, closest_block
+from infopole.config.schedule import ScheduleConfig
 from infopole.domain.source import Source
 
 Loc = tuple[str | int, ...]
@@ -297,6 +298,7 @@ class Municipality(_Model):
     cases: CasePolicy = CasePolicy()
     alerts: AlertsConfig = AlertsConfig()
     gospabliki: GospablikiConfig = GospablikiConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
 
     @field_validator("oktmo", mode="before")
     @classmethod
