@@ -59,8 +59,18 @@ def test_incidents_are_opened_for_incident_posts_only(runtime: Runtime) -> None:
     incidents = runtime.incidents.list()
     flagged = {post.key for post, analysis in runtime.posts.analysed() if analysis.is_incident}
     assert incidents, "the demo field has residents' complaints: some cases must be opened"
-    in_cases = {key for incident in incidents for key in incident.post_keys}
-    assert in_cases <= flagged
+    assert {incident.post_keys[0] for incident in incidents} <= flagged  # only incidents open cases
+    posts = {post.key: post for post, _ in runtime.posts.analysed()}
+    for incident in incidents:
+        in_case = set(incident.post_keys)
+        for key in incident.post_keys[1:]:  # later: more reports, or answers in the thread of one
+            post = posts[key]
+            assert key in flagged or {post.parent_key, post.reply_to_key} & in_case, key
+    assert any(
+        posts[key].kind != "post" and key not in flagged
+        for incident in incidents
+        for key in incident.post_keys
+    ), "the administration answers under some complaints: those answers join their cases"
     departments = {d.id for d in runtime.municipality.departments}
     for incident in incidents:
         assert incident.department_id is None or incident.department_id in departments
