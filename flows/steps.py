@@ -102,6 +102,18 @@ def crawl_source(
         progress(source.id, len(batch.posts))
 
 
+RECENT_FOR_STORIES = 5000
+
+
+def remember_recent(store: PostStore, analyzer: object, limit: int = RECENT_FOR_STORIES) -> int:
+    """Feed the analyzer's duplicate and story index with the latest analysed posts, so a new batch
+    is compared with them (``nlp.stories``); the number taken. Analyzers without one take none."""
+    remember = getattr(analyzer, "remember", None)
+    if remember is None:
+        return 0
+    return int(remember(store.analysed(limit=limit)))
+
+
 def analyse(
     store: PostStore,
     analyzer: Analyzer,
@@ -111,6 +123,7 @@ def analyse(
     progress: Progress = _quiet,
 ) -> int:
     done = 0
+    remember_recent(store, analyzer)
     while posts := store.posts_to_analyse(limit=batch_size):
         analyses = analyzer.map(posts)
         store.save_analyses(zip(posts, analyses, strict=True), clock())

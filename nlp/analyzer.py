@@ -9,8 +9,9 @@ Non-Russian texts get only ``language`` and ``lemmas``; classifiers see the norm
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
@@ -29,10 +30,12 @@ from nlp.normalize import normalize
 from nlp.pack import CountCache
 from nlp.risk import assess
 from nlp.sentiment import SentimentClassifier
+from nlp.stories import Membership, StoryIndex
 from nlp.topic import TopicClassifier
 from nlp.toxicity import ToxicityClassifier
 
 T = TypeVar("T")
+RUSSIAN = (language.RUSSIAN, language.UNDETERMINED)  # texts without letters are analysed as Russian
 
 
 def chop(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -48,10 +51,11 @@ class Document:
     text: str
     title: str = ""
     reach: int = 0
+    published_at: datetime | None = None
 
     @classmethod
     def of(cls, post: Post) -> Document:
-        return cls(post.key, post.text, post.title, post.metrics.reach)
+        return cls(post.key, post.text, post.title, post.metrics.reach, post.published_at)
 
     @property
     def full_text(self) -> str:
@@ -69,6 +73,7 @@ class Analyzer:
         toxicity: ToxicityClassifier,
         officials: Sequence[str] = (),
         batch_size: int = 64,
+        stories: StoryIndex | None = None,
     ) -> None:
         self.ner = ner
         self.geo = geo
@@ -78,6 +83,7 @@ class Analyzer:
         self.toxicity = toxicity
         self.officials = tuple(officials)
         self.batch_size = batch_size
+        self.stories = stories if stories is not None else StoryIndex()
         natasha = metadata.version("natasha")
         models = "+".join(model.model.model_id for model in (topic, sentiment, incident, toxicity))
         self.model_id = f"infopole-nlp/1:natasha-{natasha}+{models}"
@@ -101,6 +107,28 @@ class Analyzer:
     def map(self, posts: Sequence[Post]) -> list[Analysis]:
         return self.map_documents([Document.of(post) for post in posts])
 
+    def remember(self, pairs: Iterable[tuple[Post, Analysis]]) -> int:
+        """Seed the duplicate and story index with analysed posts (the store's recent ones, oldest
+        first), keeping their stored ``duplicate_of`` and ``story_id``; the number taken."""
+        taken = 0
+        for post, analysis in sorted(pairs, key=lambda pair: (pair[0].published_at, pair[0].key)):
+            if post.key in self.stories.entries or analysis.language not in RUSSIAN:
+                continue
+            self.stories.add(
+                post.key,
+                Document.of(post).full_text,
+                analysis.lemmas,
+                post.published_at,
+                _places(analysis),
+                known=Membership(analysis.duplicate_of, analysis.story_id),
+            )
+            taken += 1
+        return taken
+
+    def forget(self) -> None:
+        """Empty the duplicate and story index."""
+        self.stories.forget()
+
     def map_documents(self, documents: Sequence[Document]) -> list[Analysis]:
         out: list[Analysis] = []
         # numpy's BLAS threads fight each other on a shared 2-core machine (10× slower NER):
@@ -112,7 +140,7 @@ class Analyzer:
 
     def _batch(self, documents: Sequence[Document]) -> list[Analysis]:
         languages = [language.detect(document.full_text) for document in documents]
-        russian = [i for i, lang in enumerate(languages) if lang in (language.RUSSIAN, language.UNDETERMINED)]
+        russian = [i for i, lang in enumerate(languages) if lang in RUSSIAN]
         texts = [normalize(documents[i].full_text) for i in russian]
         cache = CountCache(texts)  # the four classifiers share one hashing of the batch
         topics = self.topic.map(texts, cache)
@@ -146,6 +174,7 @@ class Analyzer:
                 if topic.block:
                     parts.append(f"блок: {topic.block}")
                 reason = "; ".join(parts)
+            lemmas = lemma_text(document.full_text)
             results[i] = Analysis(
                 post_key=document.key,
                 model_id=self.model_id,
@@ -163,9 +192,15 @@ class Analyzer:
                 entities=tuple(entities),
                 addresses=tuple(addresses),
                 settlement=settlement,
-                lemmas=lemma_text(document.full_text),
+                lemmas=lemmas,
                 language=languages[i],
             )
+        for i in russian:  # in the given order: the store hands posts over oldest first
+            document, analysis = documents[i], results[i]
+            membership = self.stories.add(
+                document.key, document.full_text, analysis.lemmas, document.published_at, _places(analysis)
+            )
+            results[i] = replace(analysis, duplicate_of=membership.duplicate_of, story_id=membership.story_id)
         return [
             results.get(i)
             or Analysis(
@@ -176,3 +211,9 @@ class Analyzer:
             )
             for i, document in enumerate(documents)
         ]
+
+
+def _places(analysis: Analysis) -> list[str]:
+    """The settlement and streets of a post: extra terms of its story vector."""
+    streets = [address.street for address in analysis.addresses if address.street]
+    return [analysis.settlement, *streets] if analysis.settlement else streets
