@@ -28,28 +28,31 @@ class AuditMiddleware:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        status = 500
+        recorded = False
+
+        async def record(status: int) -> None:
+            nonlocal recorded
+            if recorded or scope.get(AUDITED):
+                return
+            recorded = True
+            client = scope.get("client") or ("", 0)
+            event = AuditEvent(
+                at=datetime.now(UTC),
+                actor=str(scope.get(ACTOR, "-")),
+                action=f"http.{scope['method'].lower()}",
+                object_type="request",
+                object_id=scope["path"],
+                after={"status": status},
+                client=str(client[0]),
+            )
+            await run_in_threadpool(self.log.record, event)
 
         async def sending(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                await record(int(message["status"]))  # before the client can see the answer
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            if not scope.get(AUDITED):
-                client = scope.get("client") or ("", 0)
-                await run_in_threadpool(
-                    self.log.record,
-                    AuditEvent(
-                        at=datetime.now(UTC),
-                        actor=str(scope.get(ACTOR, "-")),
-                        action=f"http.{scope['method'].lower()}",
-                        object_type="request",
-                        object_id=scope["path"],
-                        after={"status": status},
-                        client=str(client[0]),
-                    ),
-                )
+            await record(500)  # the app failed before answering

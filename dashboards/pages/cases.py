@@ -21,7 +21,7 @@ from dashboards.web import Forbidden, Signed, Web, client_ip, mark_audited
 from infopole.domain.incident import Incident, IncidentStatus, InvalidTransition, RejectReason
 from infopole.domain.lifecycle import can_move
 from infopole.incidents import sla
-from infopole.incidents.export import COLUMNS, queue_rows, to_csv, to_xlsx
+from infopole.incidents.export import queue_rows, to_csv, to_xlsx
 from infopole.storage.incidents import CaseConflict, CaseNotFound
 
 ACTIONS: dict[str, tuple[str, IncidentStatus | None]] = {
@@ -87,7 +87,6 @@ def router(web: Web) -> APIRouter:
     def change(
         request: Request, signed: Signed, case_id: int, version: int, mutate: Callable[[Incident], object]
     ) -> RedirectResponse:
-        mark_audited(request)  # the store writes the audit row with before/after and the client
         try:
             web.runtime.incidents.change(
                 case_id,
@@ -99,10 +98,19 @@ def router(web: Web) -> APIRouter:
                 client=client_ip(request),
             )
         except CaseConflict:
+            refused(request, signed, case_id, "stale version")
             return back(case_id, error="Обращение уже изменил кто-то другой — проверьте и повторите.")
         except (InvalidTransition, ValueError) as error:
+            refused(request, signed, case_id, str(error))
             return back(case_id, error=str(error))
+        mark_audited(request)  # the store wrote the audit row with before/after and the client
         return back(case_id, ok="Сохранено.")
+
+    def refused(request: Request, signed: Signed, case_id: int, why: str) -> None:
+        """The store wrote nothing, so the refused attempt is audited here."""
+        web.audit(
+            request, signed.user.login, "incident.refused", "incident", str(case_id), after={"error": why}
+        )
 
     # --- the queue -------------------------------------------------------------------------
 
@@ -173,11 +181,10 @@ def router(web: Web) -> APIRouter:
             str(request.url.query)[:200],
             after={"rows": len(rows)},
         )
-        table = [list(COLUMNS), *rows]
         if fmt == "csv":
-            body, media = to_csv(table), "text/csv; charset=utf-8"
+            body, media = to_csv(rows), "text/csv; charset=utf-8"
         else:
-            body, media = to_xlsx(table), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            body, media = to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         disposition = f'attachment; filename="obrashcheniya.{fmt}"'
         return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
@@ -287,13 +294,14 @@ def router(web: Web) -> APIRouter:
     ) -> RedirectResponse:
         load(case_id, signed)
         load(into, signed)
-        mark_audited(request)
         try:
             web.runtime.incidents.merge(
                 into, case_id, municipality=web.municipality, now=web.now(), actor=signed.user.login
             )
         except (InvalidTransition, ValueError, CaseConflict) as error:
+            refused(request, signed, case_id, f"merge: {error}")
             return back(case_id, error=f"Объединить нельзя: {error}")
+        mark_audited(request)
         return back(into, ok=f"Обращение №{case_id} присоединено.")
 
     @api.post("/cases/{case_id}/split")
@@ -306,7 +314,6 @@ def router(web: Web) -> APIRouter:
         form = await request.form()
         keys = [str(key) for key in form.getlist("post")]
         title = str(form.get("title", ""))[:300].strip() or None
-        mark_audited(request)
         try:
             created = web.runtime.incidents.split(
                 case_id,
@@ -317,7 +324,9 @@ def router(web: Web) -> APIRouter:
                 title=title,
             )
         except (ValueError, CaseConflict) as error:
+            refused(request, signed, case_id, f"split: {error}")
             return back(case_id, error=f"Разделить нельзя: {error}")
+        mark_audited(request)
         return back(created.id or case_id, ok=f"Выделено из обращения №{case_id}.")
 
     return api

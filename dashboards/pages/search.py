@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from dashboards.export import csv_bytes, xlsx_bytes
 from dashboards.people import author_label, post_link
 from dashboards.roles import Permission
 from dashboards.web import Signed, Web
@@ -15,7 +16,6 @@ from index.base import Aggregations, SearchRequest, Sort
 from index.document import IndexDocument
 from index.query import QuerySyntaxError
 from infopole.domain.user import User
-from infopole.incidents.export import to_csv, to_xlsx
 
 PAGE = 50
 EXPORT_LIMIT = 5000
@@ -140,10 +140,10 @@ def router(web: Web) -> APIRouter:
     ) -> Response:
         if fmt not in ("csv", "xlsx"):
             raise HTTPException(404)
-        rows: list[list[Any]] = [EXPORT_COLUMNS]
+        rows: list[list[Any]] = []
         after = None
         try:
-            while len(rows) <= EXPORT_LIMIT:
+            while len(rows) < EXPORT_LIMIT:
                 page = web.runtime.index.search(
                     SearchRequest(query=q, sort=sort, size=500, search_after=after, highlight=False)
                 )
@@ -153,20 +153,20 @@ def router(web: Web) -> APIRouter:
                     break
         except QuerySyntaxError as exc:
             raise HTTPException(400, str(exc)) from exc
-        rows = rows[: EXPORT_LIMIT + 1]
+        rows = rows[:EXPORT_LIMIT]
         web.audit(
             request,
             signed.user.login,
             f"export.search.{fmt}",
             "search",
             q[:200],
-            after={"rows": len(rows) - 1},
+            after={"rows": len(rows)},
         )
         if fmt == "csv":
-            body, media = to_csv(rows), "text/csv; charset=utf-8"
+            body, media = csv_bytes(EXPORT_COLUMNS, rows), "text/csv; charset=utf-8"
         else:
             body, media = (
-                to_xlsx(rows, "Поиск"),
+                xlsx_bytes(EXPORT_COLUMNS, rows, "Поиск"),
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
         return Response(

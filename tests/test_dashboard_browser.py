@@ -1,0 +1,561 @@
+"""The МЦУ's screen in a real headless Chromium (Debian's ``chromium`` driven by Playwright).
+
+The demo information field is the fixture: ``run_demo`` into a temp dir, then the dashboard is
+served by uvicorn on a free port, and each role signs in and works every page it has. Screenshots
+of every page go to ``artifacts/screenshots/``. The security checks (CSRF, login throttle, session
+fixation, the audit of every state-changing request) run against the same server.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import func, select
+
+from dashboards.app import create_app
+from dashboards.web import SESSION_COOKIE
+from infopole.config.municipality import Role
+from infopole.demo import demo_settings, run_demo
+from infopole.demo_users import BLOCK_OWNER_DEPARTMENT, DEMO_USERS
+from infopole.domain.user import User
+from infopole.runtime import Runtime
+from infopole.storage.tables import AuditEventRow
+from infopole.storage.users import UserStore
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+PASSWORDS = {user.login: password for user, password in DEMO_USERS}
+ROLE_LOGIN = {user.role: user.login for user, _ in DEMO_USERS}
+PAGES = ["/", "/alerts", "/cases", "/search", "/heatmap", "/ratings", "/sources", "/admin"]
+# what each role must see (200) — every other page of PAGES must answer 403
+ALLOWED = {
+    Role.CURATOR: {"/", "/alerts", "/cases", "/search", "/heatmap", "/ratings", "/sources"},
+    Role.HEAD: {"/", "/alerts", "/cases", "/search", "/heatmap", "/ratings", "/sources"},
+    Role.ADMINISTRATOR: {"/", "/sources", "/admin"},
+    Role.BLOCK_OWNER: {"/", "/cases"},
+    Role.ANALYST: {"/", "/alerts", "/search", "/heatmap", "/ratings"},
+    Role.GOSPABLIKI: {"/", "/search", "/sources"},
+    Role.POS: {"/", "/cases"},
+}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+
+@dataclass
+class Served:
+    url: str
+    runtime: Runtime
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    data_dir = tmp_path_factory.mktemp("dashboard")
+    run_demo(data_dir, echo=lambda _: None)
+    runtime = Runtime(demo_settings(data_dir, vk_url="http://127.0.0.1:9"))
+    UserStore(runtime.db).add(
+        User("throttled", "Проверка", Role.ANALYST), "throttled-pass", datetime.now(UTC)
+    )
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
+    SHOTS.mkdir(parents=True)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        runtime.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: Browser, served: Served, width: int = 1366, height: int = 768) -> Page:
+    context = browser.new_context(
+        base_url=served.url, viewport={"width": width, "height": height}, locale="ru-RU"
+    )
+    context.set_default_timeout(15000)
+    return context.new_page()
+
+
+def _login(page: Page, login: str, password: str | None = None) -> None:
+    page.goto("/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password or PASSWORDS[login])
+    page.click("form.login button")
+    page.wait_for_load_state()
+
+
+def _shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def _audit_rows(served: Served, actor: str | None = None) -> int:
+    with served.runtime.db.session() as session:
+        query = select(func.count()).select_from(AuditEventRow)
+        if actor is not None:
+            query = query.where(AuditEventRow.actor == actor)
+        return int(session.scalar(query) or 0)
+
+
+def _status(page: Page, path: str) -> int:
+    response = page.goto(path)
+    assert response is not None
+    return response.status
+
+
+def _csrf(page: Page) -> str:
+    return str(page.get_attribute("input[name=csrf]", "value"))
+
+
+def _post(page: Page, path: str, form: dict[str, str | float | bool]) -> int:
+    """A POST from inside the signed-in page (its cookies), as a crafted request would be."""
+    response = page.request.post(path, form=form, max_redirects=0)
+    return int(response.status)
+
+
+# --- every role, every page -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_each_role_sees_its_pages_and_no_others(browser: Browser, served: Served, role: Role) -> None:
+    page = _page(browser, served)
+    login = ROLE_LOGIN[role]
+    _login(page, login)
+    assert page.url.rstrip("/") == served.url
+    nav = set(page.eval_on_selector_all("#nav a", "els => els.map(e => e.getAttribute('href'))"))
+    assert nav == ALLOWED[role] | ({"/reports"} & nav)
+    for path in PAGES:
+        status = _status(page, path)
+        expected = 200 if path in ALLOWED[role] else 403
+        assert status == expected, (role, path, status)
+        if expected == 200:
+            assert page.locator("h1").first.is_visible()
+            _shot(page, f"{role.value}{path.replace('/', '-').rstrip('-') or '-overview'}")
+    page.context.close()
+
+
+def test_overview_figures_and_chart(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "kurator")
+    assert page.locator(".cards .card").count() >= 6
+    page.wait_for_selector("canvas#trend[data-drawn='1']")
+    open_cases = int(page.locator(".cards a[href='/cases'] span").inner_text())
+    assert open_cases == sum(1 for case in served.runtime.incidents.list(limit=10000) if case.is_open)
+    page.context.close()
+
+
+# --- the head works the queue ---------------------------------------------------------------
+
+
+def test_head_filters_assigns_answers_and_sees_history(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "rukovoditel")
+    page.goto("/cases")
+    page.select_option("#queue-filters select[name=status]", "all")
+    page.click("#queue-filters button")
+    total_all = int(page.inner_text("#queue-total"))
+    assert total_all == len(served.runtime.incidents.list(limit=10000))
+    page.select_option("#queue-filters select[name=department]", "none")
+    page.click("#queue-filters button")
+    expected_triage = [c for c in served.runtime.incidents.list(limit=10000) if c.department_id is None]
+    assert int(page.inner_text("#queue-total")) == len(expected_triage)
+    _shot(page, "head-cases-filtered")
+
+    case = next(
+        c for c in served.runtime.incidents.list(open_only=True, limit=10000) if c.department_id != "kumi"
+    )
+    page.goto(f"/cases/{case.id}")
+    page.select_option("#assign-form select[name=department]", "kumi")
+    page.fill("#assign-form input[name=note]", "по компетенции")
+    page.click("#assign-form button")
+    assert "Сохранено" in page.inner_text(".flash")
+    assert served.runtime.incidents.get(case.id or 0).department_id == "kumi"
+
+    page.select_option("#act-action", "interim")
+    page.fill("#act-form textarea[name=text]", "Заявка передана в управляющую компанию, срок — 3 дня.")
+    page.click("#act-form button")
+    assert "Сохранено" in page.inner_text(".flash")
+    assert "Заявка передана" in page.inner_text("#history")
+    assert served.runtime.incidents.get(case.id or 0).status.value == "interim"
+    page.select_option("#act-action", "answer")
+    page.fill("#act-form textarea[name=text]", "Отопление восстановлено.")
+    page.click("#act-form button")
+    assert served.runtime.incidents.get(case.id or 0).status.value == "answered"
+    _shot(page, "head-case-answered")
+    page.select_option("#act-action", "resolve")
+    page.click("#act-form button")
+    assert "решён" in page.inner_text("#case-status")
+    page.context.close()
+
+
+def test_a_stale_screen_does_not_overwrite_a_newer_change(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "rukovoditel")
+    case = next(
+        c for c in served.runtime.incidents.list(open_only=True, limit=10000) if c.department_id != "economy"
+    )
+    page.goto(f"/cases/{case.id}")
+    other = _page(browser, served)
+    _login(other, "kurator")
+    other.goto(f"/cases/{case.id}")
+    other.select_option("#assign-form select[name=department]", "economy")
+    other.click("#assign-form button")
+    page.select_option("#assign-form select[name=department]", "culture-sport")
+    page.click("#assign-form button")
+    assert "изменил кто-то другой" in page.inner_text(".flash")
+    assert served.runtime.incidents.get(case.id or 0).department_id == "economy"
+    page.context.close()
+    other.context.close()
+
+
+def test_head_merges_and_splits_cases(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "rukovoditel")
+    open_cases = served.runtime.incidents.list(open_only=True, limit=10000)
+    target, source = open_cases[-1], open_cases[-2]
+    page.goto(f"/cases/{source.id}")
+    page.fill("#merge-form input[name=into]", str(target.id))
+    page.click("#merge-form button")
+    assert page.url.endswith(f"/cases/{target.id}") or f"/cases/{target.id}?" in page.url
+    merged = served.runtime.incidents.get(target.id or 0)
+    assert set(source.post_keys) <= set(merged.post_keys)
+    assert served.runtime.incidents.get(source.id or 0).merged_into == target.id
+    _shot(page, "head-case-merged")
+
+    page.locator("#split-form input[name=post]").first.check()
+    page.fill("#split-form input[name=title]", "Отдельная проблема")
+    page.click("#split-form button")
+    assert "Выделено из обращения" in page.inner_text(".flash")
+    found = re.search(r"/cases/(\d+)", page.url)
+    assert found is not None
+    new_id = int(found.group(1))
+    assert new_id != target.id
+    split_off = served.runtime.incidents.get(new_id)
+    assert split_off.title == "Отдельная проблема" and len(split_off.post_keys) == 1
+    assert split_off.post_keys[0] not in served.runtime.incidents.get(target.id or 0).post_keys
+    page.context.close()
+
+
+def test_curator_acknowledges_an_alert(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "kurator")
+    page.goto("/alerts")
+    pending = [a for a in served.runtime.alerts.latest() if a.acknowledged_at is None]
+    assert pending
+    page.click(f"#alert-{pending[0].id} button.ack")
+    assert "принято: kurator" in page.inner_text(f"#alert-{pending[0].id}")
+    acknowledged = served.runtime.alerts.get(pending[0].id)
+    assert acknowledged is not None and acknowledged.acknowledged_by == "kurator"
+    _shot(page, "curator-alert-acknowledged")
+    page.context.close()
+
+
+# --- search, heat map, ratings --------------------------------------------------------------
+
+
+def test_analyst_searches_with_facets_highlights_and_exports(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "analitik")
+    page.goto("/search")
+    page.fill("#search-form input[name=q]", "вода")
+    page.click("#search-form button")
+    total = int(page.inner_text("#search-total"))
+    assert total == served.runtime.index.count("вода") > 0
+    assert page.locator(".hits mark").count() > 0
+    # the analyst does not need identities: pseudonyms, no links to the authors' posts
+    assert "житель №" in page.inner_text(".hits") or "сообщество" in page.inner_text(".hits")
+    assert page.locator(".hits a").count() == 0
+    page.locator(".facets a").first.click()
+    assert ":" in page.input_value("#search-form input[name=q]")
+    assert int(page.inner_text("#search-total")) <= total
+    _shot(page, "analyst-search-facet")
+    page.fill("#search-form input[name=q]", "вода")
+    page.click("#search-form button")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.count("\n") >= total and "Текст" in text.splitlines()[0]
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+    page.fill("#search-form input[name=q]", '"незакрытая')
+    page.click("#search-form button")
+    assert page.locator("pre.error").is_visible()
+    page.context.close()
+
+
+def test_head_sees_identities_links(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "rukovoditel")
+    page.goto("/search?q=вода")
+    assert page.locator(".hits a[rel=noreferrer]").count() > 0
+    assert "житель №" not in page.inner_text(".hits")
+    page.context.close()
+
+
+def test_heat_map_colours_and_drills_down(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "analitik")
+    page.goto("/heatmap?q=")
+    assert page.locator("#heat-settlement td a").count() > 0
+    assert page.locator("#heat-settlement td.lvl-5").count() >= 1
+    for metric in ("negative", "overdue"):
+        page.select_option("#heat-form select[name=metric]", metric)
+        page.click("#heat-form button")
+        _shot(page, f"analyst-heatmap-{metric}")
+    page.goto("/heatmap?q=")
+    cell = page.locator("#heat-settlement td a").first
+    count = int(cell.inner_text())
+    cell.click()
+    assert "/search" in page.url
+    assert int(page.inner_text("#search-total")) == count
+    page.context.close()
+
+
+def test_ratings_table_and_chart(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "analitik")
+    page.goto("/ratings?days=365")
+    assert page.locator("#ratings tbody tr").count() >= 1
+    page.wait_for_selector("canvas#ratings-chart[data-drawn='1']")
+    page.context.close()
+
+
+# --- what a role must not do ------------------------------------------------------------------
+
+
+def test_block_owner_sees_and_works_only_its_department(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "zhkh")
+    page.goto("/cases?status=all")
+    mine = [
+        c for c in served.runtime.incidents.list(limit=10000) if c.department_id == BLOCK_OWNER_DEPARTMENT
+    ]
+    assert int(page.inner_text("#queue-total")) == len(mine)
+    others = [
+        c
+        for c in served.runtime.incidents.list(open_only=True, limit=10000)
+        if c.department_id != BLOCK_OWNER_DEPARTMENT
+    ]
+    assert _status(page, f"/cases/{others[0].id}") == 403
+    page.goto("/cases")
+    csrf = _csrf(page)
+    before = served.runtime.incidents.get(others[0].id or 0)
+    assert (
+        _post(
+            page,
+            f"/cases/{others[0].id}/act",
+            {"csrf": csrf, "action": "resolve", "version": str(before.version)},
+        )
+        == 403
+    )
+    assert (
+        _post(
+            page,
+            f"/cases/{others[0].id}/assign",
+            {"csrf": csrf, "department": "zhkh", "version": str(before.version)},
+        )
+        == 403
+    )
+    assert served.runtime.incidents.get(others[0].id or 0).status == before.status
+    own = next((c for c in mine if c.is_open and c.status.value != "answered"), None)
+    if own is not None:
+        page.goto(f"/cases/{own.id}")
+        assert page.locator("#assign-form").count() == 0
+        assert page.locator("#merge-form").count() == 0
+        page.select_option("#act-action", "interim")
+        page.fill("#act-form textarea[name=text]", "Выехала аварийная бригада.")
+        page.click("#act-form button")
+        assert served.runtime.incidents.get(own.id or 0).status.value == "interim"
+        # answers residents, so sees who wrote: the link to the post on the platform
+        assert page.locator(".posts a[rel=noreferrer]").count() >= 1
+        _shot(page, "block-owner-case")
+    page.context.close()
+
+
+def test_analyst_cannot_change_cases_or_acknowledge(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "analitik")
+    page.goto("/alerts")
+    assert page.locator("button.ack").count() == 0
+    csrf = _csrf(page)
+    case = served.runtime.incidents.list(open_only=True)[0]
+    alert = served.runtime.alerts.latest()[-1]
+    assert (
+        _post(
+            page, f"/cases/{case.id}/act", {"csrf": csrf, "action": "resolve", "version": str(case.version)}
+        )
+        == 403
+    )
+    assert _post(page, f"/alerts/{alert.id}/ack", {"csrf": csrf}) == 403
+    assert served.runtime.incidents.get(case.id or 0).version == case.version
+    assert _status(page, f"/cases/{case.id}") == 403
+    assert _status(page, "/cases/export.csv") == 403
+    page.context.close()
+
+
+def test_signed_out_browser_is_sent_to_login(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    page.goto("/cases?status=all")
+    assert "/login?next=" in page.url
+    page.fill("input[name=login]", "kurator")
+    page.fill("input[name=password]", PASSWORDS["kurator"])
+    page.click("form.login button")
+    assert page.url.endswith("/cases?status=all")
+    page.click("#logout")
+    assert "/login" in page.url
+    page.goto("/")
+    assert "/login" in page.url
+    page.context.close()
+
+
+# --- security -------------------------------------------------------------------------------------
+
+
+def test_csrf_token_is_required(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "rukovoditel")
+    case = served.runtime.incidents.list(open_only=True)[0]
+    page.goto(f"/cases/{case.id}")
+    audited = _audit_rows(served, "rukovoditel")
+    page.evaluate("document.querySelector('#act-form input[name=csrf]').value = 'forged'")
+    page.select_option("#act-action", "reject")
+    response_text = ""
+    with page.expect_navigation():
+        page.click("#act-form button")
+    response_text = page.inner_text("main")
+    assert "CSRF" in response_text
+    assert served.runtime.incidents.get(case.id or 0).version == case.version
+    assert _post(page, f"/cases/{case.id}/act", {"action": "reject", "version": str(case.version)}) == 403
+    assert _audit_rows(served, "rukovoditel") == audited + 2  # rejected attempts are audited too
+    # the login form has its own token
+    with httpx.Client(base_url=served.url) as client:
+        bad = client.post("/login", data={"login": "kurator", "password": PASSWORDS["kurator"], "csrf": "x"})
+        assert bad.status_code == 403 and SESSION_COOKIE not in bad.cookies
+    page.context.close()
+
+
+def test_brute_force_login_is_throttled(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    for attempt in range(5):
+        _login(page, "throttled", f"wrong-{attempt}")
+        assert "Неверный логин или пароль" in page.inner_text(".flash")
+    _login(page, "throttled", "throttled-pass")  # even the right password waits now
+    assert "Слишком много" in page.inner_text(".flash")
+    _shot(page, "login-throttled")
+    _login(page, "kurator")  # another login from the same address is not locked out
+    assert "/login" not in page.url
+    page.context.close()
+
+
+def test_login_issues_a_new_session_and_ends_the_old_one(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "analitik")
+    context = page.context
+    planted = next(c for c in context.cookies() if c["name"] == SESSION_COOKIE)
+    assert planted["httpOnly"] and planted["sameSite"] == "Lax"
+    _login(page, "kurator")  # a second login in the same browser, e.g. after a planted cookie
+    fresh = next(c for c in context.cookies() if c["name"] == SESSION_COOKIE)
+    assert fresh["value"] != planted["value"]
+    with httpx.Client(base_url=served.url, cookies={SESSION_COOKIE: planted["value"]}) as client:
+        assert client.get("/").status_code == 303  # the old id no longer works
+    with httpx.Client(base_url=served.url, cookies={SESSION_COOKIE: fresh["value"]}) as client:
+        assert client.get("/").status_code == 200
+        assert client.get("/", cookies={SESSION_COOKIE: fresh["value"] + "x"}).status_code == 303  # signed
+    context.close()
+
+
+def test_every_state_changing_request_is_audited(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    _login(page, "kurator")
+    page.goto("/cases")
+    csrf = _csrf(page)
+    case = served.runtime.incidents.list(open_only=True)[0]
+    requests: list[tuple[str, dict[str, str | float | bool]]] = [
+        (
+            f"/cases/{case.id}/act",
+            {
+                "csrf": csrf,
+                "action": "formal",
+                "text": "Ваше обращение рассмотрено.",
+                "version": str(case.version),
+            },
+        ),
+        (f"/cases/{case.id}/assign", {"csrf": csrf, "department": "zhkh", "version": "0"}),  # stale: refused
+        (f"/cases/{case.id}/merge", {"csrf": csrf, "into": str(case.id)}),  # invalid: refused
+        ("/alerts/999999/ack", {"csrf": csrf}),
+        ("/sources/candidates/1", {"csrf": csrf, "decision": "approve"}),  # not the curator's right
+        ("/nowhere", {"csrf": csrf}),
+    ]
+    for path, form in requests:
+        before = _audit_rows(served)
+        _post(page, path, dict(form))
+        assert _audit_rows(served) >= before + 1, path
+    with served.runtime.db.session() as session:
+        last = session.scalars(select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(12)).all()
+    assert all(row.client == "127.0.0.1" for row in last)
+    assert any(row.action.startswith("incident.") and row.before and row.after for row in last)
+    viewed = _audit_rows(served, "kurator")
+    page.goto(f"/cases/{case.id}")
+    assert _audit_rows(served, "kurator") == viewed + 1  # a case view is audited (152-ФЗ)
+    page.context.close()
+
+
+# --- screens --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)])
+def test_pages_fit_the_office_screen_and_a_phone(
+    browser: Browser, served: Served, width: int, height: int
+) -> None:
+    page = _page(browser, served, width, height)
+    _login(page, "rukovoditel")
+    for path in ["/", "/cases", "/search?q=вода", f"/cases/{served.runtime.incidents.list()[0].id}"]:
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (path, width, overflow)  # wide tables scroll inside their own box
+        _shot(page, f"screen-{width}{path.split('?')[0].replace('/', '-').rstrip('-') or '-overview'}")
+    page.context.close()
