@@ -31,5 +31,12 @@ export INFOPOLE_TEST_POSTGRES_URL INFOPOLE_TEST_ES_URL
 echo "== report tools (LibreOffice, poppler, Cyrillic fonts)"
 bash scripts/reports-deps.sh
 
+echo "== chromium (browser tests of the dashboard)"
+if [ ! -x /usr/bin/chromium ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update && $sudo apt-get install -y chromium
+fi
+
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
