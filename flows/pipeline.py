@@ -38,6 +38,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import IntegrityError
 
 from crawlers.base import AuthError, BadRequest, CollectorError, SourceUnavailable
 from flows import recovery, steps
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60  # a killed holder frees its concurrency slot after this long
+SAME_POST_ATTEMPTS = 3
 
 
 # --- the process's objects -------------------------------------------------------------------
@@ -169,11 +171,20 @@ def collect_source(runtime: Runtime, source_id: str) -> dict[str, int]:
     collector = runtime.collectors[source.kind]
     saved = steps.SaveReport()
     with concurrency(source_limits(runtime, source), lease_duration=LEASE_SECONDS):
-        try:
-            steps.crawl_source(source, collector, runtime.posts, saved, progress=recovery.counting("collect"))
-        except CollectorError as error:
-            runtime.posts.record_failure(source.id, steps.utc_now(), f"{type(error).__name__}: {error}")
-            raise
+        for attempt in range(SAME_POST_ATTEMPTS):
+            try:
+                steps.crawl_source(
+                    source, collector, runtime.posts, saved, progress=recovery.counting("collect")
+                )
+                break
+            except IntegrityError:
+                # another source saved the same post at the same moment; this batch was rolled back
+                # and the cursor not moved, so reading on from the stored cursor loses nothing
+                if attempt == SAME_POST_ATTEMPTS - 1:
+                    raise
+            except CollectorError as error:
+                runtime.posts.record_failure(source.id, steps.utc_now(), f"{type(error).__name__}: {error}")
+                raise
     return {"new": saved.new, "edited": saved.edited, "deleted": saved.deleted}
 
 
