@@ -1,7 +1,7 @@
 """Benchmark of the whole pipeline: posts per second from the VK fake to the index and the appeals queue,
 sustained over several rounds of new posts, and the share of time each step takes.
 
-    .venv/bin/python bench/pipeline.py [--walls 4] [--posts 400] [--comments 2] [--rounds 3] [--db URL]
+    .venv/bin/python -m bench.pipeline [--walls 4] [--posts 400] [--comments 2] [--rounds 3] [--db URL]
 
 Round 0 collects a backlog (``--posts`` posts per wall, with ``--comments`` comments each); every
 further round, residents publish ``--posts // 4`` new posts per wall and the cycle runs again. Every
@@ -56,8 +56,9 @@ def publish(
     post_texts, comment_texts = texts
     made = 0
     for owner in owners:
-        for _ in range(per_wall):
-            date = int((now - spread * rng.random()).timestamp())
+        # on VK a later post has a larger id: publish in date order
+        dates = sorted(int((now - spread * rng.random()).timestamp()) for _ in range(per_wall))
+        for date in dates:
             post_id = dataset.add_post(owner, rng.choice(post_texts), date=date, views=rng.randint(10, 5000))
             made += 1
             for _ in range(comments):
