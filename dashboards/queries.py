@@ -55,6 +55,15 @@ class Figures:
         return f"{change:+.0f}%"
 
 
+def local_day(session: Session, column: Any, tz: Any, now: datetime) -> Any:
+    """The municipality's local date of a UTC column as "YYYY-MM-DD", computed by the database so
+    a day's count is one GROUP BY over the index, not thousands of rows shipped to Python."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(str(tz), column), "YYYY-MM-DD")
+    offset = now.astimezone(tz).utcoffset() or timedelta()
+    return func.strftime("%Y-%m-%d", column, f"{offset.total_seconds() / 3600:+.2f} hours")
+
+
 def _count(session: Session, query: Select[Any]) -> int:
     return int(session.scalar(query) or 0)
 
@@ -68,14 +77,18 @@ def figures(
     open_cases = cases.where(IncidentRow.status.in_(OPEN))
     week_ago = now - timedelta(days=7)
     first_day = midnight - timedelta(days=days - 1)
-    opened = select(IncidentRow.opened_at).where(IncidentRow.opened_at >= first_day)
-    published = select(PostRow.published_at).where(PostRow.published_at >= first_day)
+    labels = [(first_day + timedelta(days=n)).astimezone(tz).strftime("%Y-%m-%d") for n in range(days)]
+    opened_day = local_day(session, IncidentRow.opened_at, tz, now)
+    opened = select(opened_day, func.count()).where(IncidentRow.opened_at >= first_day).group_by(opened_day)
     if department is not None:
         opened = opened.where(IncidentRow.department_id == department)
-    labels = [(first_day + timedelta(days=n)).astimezone(tz).strftime("%d.%m") for n in range(days)]
+    published_day = local_day(session, PostRow.published_at, tz, now)
+    published = (
+        select(published_day, func.count()).where(PostRow.published_at >= first_day).group_by(published_day)
+    )
 
-    def per_day(moments: list[datetime]) -> list[int]:
-        counts = Counter(moment.astimezone(tz).strftime("%d.%m") for moment in moments)
+    def per_day(query: Select[Any]) -> list[int]:
+        counts = {str(day): int(count) for day, count in session.execute(query)}
         return [counts.get(label, 0) for label in labels]
 
     risks = (
@@ -104,9 +117,9 @@ def figures(
                 IncidentRow.opened_at >= week_ago - timedelta(days=7), IncidentRow.opened_at < week_ago
             ),
         ),
-        days=labels,
-        incidents_by_day=per_day(list(session.scalars(opened))),
-        posts_by_day=per_day(list(session.scalars(published))) if department is None else [],
+        days=[label[8:10] + "." + label[5:7] for label in labels],
+        incidents_by_day=per_day(opened),
+        posts_by_day=per_day(published) if department is None else [],
     )
 
 
