@@ -21,6 +21,7 @@
           })
         },
         options: { animation: false, responsive: true, maintainAspectRatio: true, scales: scales,
+                   aspectRatio: window.innerWidth < 700 ? 1.6 : 4,
                    plugins: { legend: { position: "bottom" } } }
       });
       canvas.dataset.drawn = "1";
