@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -252,6 +253,7 @@ _COMPILED = {name: re.compile("|".join(patterns)) for name, patterns in CUES.ite
 DENSE = [*CUES, "topic_hits", "short", "negative", "positive"]
 
 
+@lru_cache(maxsize=4096)  # features and reasons both ask, per text of a batch; read-only
 def cue_matches(text: str) -> dict[str, list[str]]:
     lowered = text.lower().replace("ё", "е")
     return {name: [m.group(0) for m in pattern.finditer(lowered)] for name, pattern in _COMPILED.items()}

@@ -8,9 +8,11 @@ search to accept.
 
 from __future__ import annotations
 
+import gzip
 import re
 import warnings
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 TOKEN = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+(?:-[0-9A-Za-zА-Яа-яЁё]+)*")
@@ -31,11 +33,29 @@ def _morph() -> Any:
         return MorphVocab()
 
 
+TABLE = Path(__file__).parent / "models" / "lemmas" / "lemmas.tsv.gz"
+
+
+@cache
+def _table() -> dict[str, str]:
+    """Lemmas of the frequent word forms of the training corpora, computed by the same pymorphy2
+    at training time (``python -m nlp.train --only lemmas``): pymorphy2's pure-Python dictionary
+    lookup is the slowest part of the analysis, and most words of a new post are in this table."""
+    if not TABLE.exists():
+        return {}
+    with gzip.open(TABLE, "rt", encoding="utf-8") as file:
+        return dict(line.rstrip("\n").split("\t", 1) for line in file if "\t" in line)
+
+
+def parse_lemma(token: str) -> str:
+    return str(_morph().parse(token)[0].normal_form).replace("ё", "е")
+
+
 @lru_cache(maxsize=200_000)
 def lemma(token: str) -> str:
     if not CYRILLIC.search(token):
         return token
-    return str(_morph().parse(token)[0].normal_form).replace("ё", "е")
+    return _table().get(token) or parse_lemma(token)
 
 
 def lemmatize(text: str) -> list[str]:

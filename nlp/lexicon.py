@@ -8,7 +8,7 @@ of ``infopole.config.blocks``.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 TOPIC_STEMS: dict[str, list[str]] = {
     "Безопасность": [
@@ -558,6 +558,7 @@ def matches(table: str, text: str) -> dict[str, list[str]]:
     return found
 
 
+@lru_cache(maxsize=4096)  # the topic and incident models both ask, per text of a batch; read-only
 def topic_matches(text: str) -> dict[str, list[str]]:
     return matches("topic", text)
 

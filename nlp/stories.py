@@ -89,6 +89,7 @@ class _Entry:
     story: str | None
     bands: list[tuple[int, int]] = field(default_factory=list)
     exact: str = ""
+    vector: dict[str, float] = field(default_factory=dict)  # weighted with the idf of its arrival
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class StoryIndex:
         min_terms: int = 3,
         min_words: int = 5,
         capacity: int = 20_000,
+        candidates: int = 50,
     ) -> None:
         self.window = timedelta(hours=window_hours)
         self.story_window = timedelta(hours=story_hours)
@@ -121,6 +123,7 @@ class StoryIndex:
         self.min_terms = min_terms
         self.min_words = min_words
         self.capacity = capacity
+        self.candidates = candidates  # posts sharing the most terms, compared by cosine
         self.forget()
 
     def forget(self) -> None:
@@ -155,7 +158,7 @@ class StoryIndex:
         terms = Counter(content_terms(lemmas))
         for place in places:
             terms["@" + place.lower().replace("ё", "е")] += 1
-        entry = _Entry(key, at, grams, terms, key, None, exact=exact)
+        entry = _Entry(key, at, grams, terms, key, None, exact=exact, vector=self._vector(terms))
         if grams:
             signature = minhash(grams).reshape(BANDS, -1)
             entry.bands = [(band, _hash(row.tobytes().hex())) for band, row in enumerate(signature)]
@@ -194,18 +197,17 @@ class StoryIndex:
         return best[1] if best else None
 
     def _story(self, entry: _Entry) -> str | None:
-        vector = self._vector(entry.terms)
+        vector = entry.vector
         candidates: Counter[str] = Counter()
         for term in entry.terms:
             for key in self.postings.get(term, ()):
                 candidates[key] += 1
         best: tuple[float, str] | None = None
-        for key, shared in candidates.items():
+        for key, shared in candidates.most_common(self.candidates):
             other = self.entries[key]
             if shared < 2 or other.story is None or not self._near_in_time(entry, other, self.story_window):
                 continue
-            other_vector = self._vector(other.terms)
-            cosine = sum(weight * other_vector.get(term, 0.0) for term, weight in vector.items())
+            cosine = sum(weight * other.vector.get(term, 0.0) for term, weight in vector.items())
             if cosine >= self.similar and (best is None or cosine > best[0]):
                 best = (cosine, other.story)
         return best[1] if best else None

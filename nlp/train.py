@@ -366,7 +366,61 @@ an announced outage and a reported one. Loading checks that the sentiment pack i
     )
 
 
+# --- lemma table ------------------------------------------------------------------------------
+
+
+def train_lemmas(root: Path, out: Path, seed: int, min_count: int = 1, size: int = 150_000) -> None:
+    """The frequent word forms of the training texts with their pymorphy2 lemmas (``nlp.lemmas``)."""
+    import gzip
+    import json
+
+    from nlp.lemmas import CYRILLIC, parse_lemma, tokens
+
+    texts = [a.full_text for a in data.appeals(root) if not data.held_out(a.full_text)]  # bench/nlp.py
+    texts += [r.text for r in data.rusentiment(root, "random_posts") if not data.held_out(r.text)]
+    texts += [r.text for r in data.rusentiment(root, "preselected_posts")]
+    texts += [r.text for r in data.rusentitweet(root, "train")] + data.news_sentences(root)
+    texts += [r.text for r in data.detox(root, "train")]
+    counts = Counter(token for text in texts for token in tokens(text) if CYRILLIC.search(token))
+    frequent = [word for word, count in counts.most_common(size) if count >= min_count]
+    directory = out / "lemmas"
+    directory.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(directory / "lemmas.tsv.gz", "wb", mtime=0) as file:
+        file.write("".join(f"{word}\t{parse_lemma(word)}\n" for word in sorted(frequent)).encode())
+    share = sum(counts[word] for word in frequent) / max(1, sum(counts.values()))
+    meta = {
+        **common_meta(seed),
+        "name": "lemmas",
+        "words": len(frequent),
+        "min_count": min_count,
+        "token_share": round(share, 4),
+        "data": "word forms of the training texts: appeals (not the held-out slice), RuSentiment "
+        "(not the held-out slice, not test), RuSentiTweet train, RuSentNE train, RUSSE detox train",
+        "licence": "word lists derived from the corpora above; lemmas by pymorphy2 (MIT) with OpenCorpora "
+        "dictionaries (CC BY-SA)",
+    }
+    (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    (directory / "README.md").write_text(
+        f"""# Lemma table (a cache of pymorphy2, not a model)
+
+- {len(frequent):,} word forms seen at least {min_count} times in the training texts, {share:.1%} of their
+  tokens; trained {meta["date"]}
+- data: {meta["data"]}
+- licence: {meta["licence"]}
+
+`nlp.lemmas.lemma` looks a word up here before asking pymorphy2, whose pure-Python dictionary lookup
+(no DAWG C extension in the lock file) was the slowest part of the analysis. The lemmas are exactly
+pymorphy2's most probable parse, so results do not change, only speed.
+
+Reproduce: `python -m nlp.train --data ../shared/data --out nlp/models --only lemmas`
+""",
+        "utf-8",
+    )
+    print(f"lemmas: {len(frequent)} word forms, {share:.1%} of the training tokens", flush=True)
+
+
 TRAINERS = {
+    "lemmas": train_lemmas,
     "sentiment": train_sentiment,
     "toxicity": train_toxicity,
     "topic": train_topic,

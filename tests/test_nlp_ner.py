@@ -20,7 +20,7 @@ def test_golden_markup(tagger: NerTagger) -> None:
     assert tagger(TEXT) == [
         Entity("LOC", "Троицка", "Троицк", 6, 13),
         Entity("PER", "Владимир Дудочкин", "Владимир Дудочкин", 14, 31),
-        Entity("LOC", "Лесной", "Лесной", 55, 61),
+        Entity("LOC", "Лесной", "Лесная", 55, 61),
         Entity("ORG", "Мосводоканале", "Мосводоканал", 89, 102),
     ]
     for entity in tagger(TEXT):

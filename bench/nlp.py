@@ -1,0 +1,123 @@
+"""Benchmark of the whole NLP analysis against natasha's NER alone, in the same process and run.
+
+    .venv/bin/python bench/nlp.py [--posts 450] [--chars 300] [--batch 64] [--processes 1]
+
+Posts are Troitsk appeals and long VK posts cut to ``--chars`` characters (typical posts),
+alternating while the appeals last, all of them outside the texts the lemma table was built
+from. Both sides are warmed up on other posts first (models loaded, pymorphy's lemma cache
+filled as in a long-running worker), then time the same posts:
+
+- baseline: natasha's ``NewsNERTagger`` over the texts (the network alone: no segmentation,
+  no normal forms), in batches of ``--batch``;
+- whole analysis: ``Analyzer.map_documents`` (languages, NER with normal forms, geo-linking with
+  the Kingisepp gazetteer, four classifiers, risk, duplicates and stories).
+
+One BLAS thread per process, as in production. Peak RSS is the process's ``ru_maxrss`` after
+both runs (models of both sides loaded). ``--processes N`` also runs N worker processes over
+N slices of the posts (each loads the models once) and prints the combined throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from infopole.config.municipality import load_municipality  # noqa: E402
+from nlp.analyzer import Analyzer, Document  # noqa: E402
+from nlp.training import data  # noqa: E402
+
+MUNICIPALITY = ROOT / "infopole" / "municipalities" / "kingisepp.yaml"
+
+
+def corpus(root: Path, count: int, chars: int) -> list[Document]:
+    """``count`` posts of 0.7–1 × ``chars`` characters: appeals and long VK posts alternating, all from the
+    held-out slices (``data.held_out``) and RuSentiment test, which the lemma table never saw."""
+    appeals = [a.full_text for a in data.appeals(root) if data.held_out(a.full_text)]
+    posts = [r.text for r in data.rusentiment(root, "random_posts") if data.held_out(r.text)]
+    posts += [r.text for r in data.rusentiment(root, "test")]
+    appeals, posts = ([t[:chars] for t in texts if len(t) >= 0.7 * chars] for texts in (appeals, posts))
+    texts = [text for pair in zip(appeals, posts, strict=False) for text in pair]
+    texts += posts[len(appeals) :]
+    if len(texts) < count:
+        raise SystemExit(f"only {len(texts)} posts of {0.7 * chars:.0f}+ characters in {root}")
+    return [Document(f"bench:{i}", text) for i, text in enumerate(texts[:count])]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker(documents: list[Document], warmup: list[Document], batch: int) -> tuple[int, float]:
+    analyzer = Analyzer.load(load_municipality(MUNICIPALITY), batch_size=batch)
+    analyzer.map_documents(warmup)
+    analyzer.forget()
+    started = time.monotonic()
+    analyzer.map_documents(documents)
+    return len(documents), time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--posts", type=int, default=450)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--chars", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--processes", type=int, default=1)
+    args = parser.parse_args()
+
+    everything = corpus(args.data, args.posts + args.warmup, args.chars)
+    warmup, documents = everything[: args.warmup], everything[args.warmup :]
+    texts = [document.text for document in documents]
+    mean = sum(len(text) for text in texts) / len(texts)
+    print(f"{len(documents)} posts, mean {mean:.0f} characters; warm-up on {len(warmup)} other posts")
+
+    started = time.monotonic()
+    analyzer = Analyzer.load(load_municipality(MUNICIPALITY), batch_size=args.batch)
+    print(f"models loaded in {time.monotonic() - started:.1f}s, RSS {peak_rss_mb():.0f} MB")
+    ner = analyzer.ner.ner  # natasha's NewsNERTagger, loaded once by the analyzer
+    with threadpool_limits(limits=1):
+        list(ner.map([document.text for document in warmup]))
+        started = time.monotonic()
+        for start in range(0, len(texts), args.batch):
+            list(ner.map(texts[start : start + args.batch]))
+        baseline = len(texts) / (time.monotonic() - started)
+    analyzer.map_documents(warmup)
+    getattr(analyzer, "forget", lambda: None)()  # the timed posts must not meet the warm-up posts' stories
+    started = time.monotonic()
+    analyses = analyzer.map_documents(documents)
+    whole = len(documents) / (time.monotonic() - started)
+    with_ner = sum(1 for analysis in analyses if analysis.entities)
+    print(f"natasha NER alone (NewsNERTagger, one process, one thread): {baseline:.0f} posts/s")
+    print(
+        f"whole analysis (one process, one thread): {whole:.0f} posts/s = {whole / baseline:.2f}× NER alone; "
+        f"{with_ner} posts with entities"
+    )
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+    if args.processes > 1:
+        slices = [documents[i :: args.processes] for i in range(args.processes)]
+        with ProcessPoolExecutor(args.processes) as pool:
+            started = time.monotonic()
+            done = list(pool.map(_worker, slices, [warmup] * args.processes, [args.batch] * args.processes))
+            wall = time.monotonic() - started
+        rate = sum(count / seconds for count, seconds in done)
+        print(
+            f"whole analysis, {args.processes} processes: {rate:.0f} posts/s (sum of per-process rates; "
+            f"wall time with model loading {wall:.1f}s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
