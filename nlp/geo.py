@@ -53,14 +53,63 @@ def _name_lemmas(name: str) -> tuple[str, ...]:
     return tuple(token.lemma for token in _tokens(name) if token.lemma not in STREET_WORDS)
 
 
-def _find(sequence: tuple[str, ...], tokens: list[_Token]) -> list[int]:
+def _positions(tokens: list[_Token]) -> dict[str, list[int]]:
+    """Where each lemma occurs: names are looked up by their first lemma, not scanned for."""
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        positions.setdefault(token.lemma, []).append(i)
+    return positions
+
+
+def _find(sequence: tuple[str, ...], tokens: list[_Token], positions: dict[str, list[int]]) -> list[int]:
     """Start indexes of ``sequence`` in the lemmas of ``tokens``."""
     size = len(sequence)
     if not size:
         return []
     return [
-        i for i in range(len(tokens) - size + 1) if tuple(t.lemma for t in tokens[i : i + size]) == sequence
+        i for i in positions.get(sequence[0], ()) if tuple(t.lemma for t in tokens[i : i + size]) == sequence
     ]
+
+
+SETTLEMENT_WORDS = {
+    "город", "г", "посёлок", "поселок", "пос", "п", "пгт", "деревня", "дер", "д", "село", "с", "станция",
+    "деревне", "посёлке", "поселке", "селе",
+}  # fmt: skip
+ATTRIBUTE_NOUNS = {
+    "район", "округ", "поселение", "область", "край", "горсовет", "администрация", "шоссе", "тракт",
+    "дорога", "больница", "школа", "завод", "комбинат", "лесничество", "озеро", "направление", "суд",
+    "муниципальный", "городской", "сельский",
+}  # fmt: skip
+
+
+def _modifies_next(tokens: list[_Token], i: int) -> bool:
+    """Is the one-word name at ``i`` an adjective of the noun after it («Кингисеппский район»)?
+
+    A settlement word before it («посёлок Кингисеппский») says it is the place itself.
+    """
+    from nlp.lemmas import _morph
+
+    if i > 0 and tokens[i - 1].lemma in SETTLEMENT_WORDS:
+        return False
+    if i + 1 >= len(tokens):
+        return False
+    word, following = tokens[i], tokens[i + 1]
+    parses = _morph().parse(word.text.lower())
+    adjective = [p for p in parses if p.pos == "ADJ"]
+    if not adjective:
+        return False
+    if following.lemma in ATTRIBUTE_NOUNS or _is_street_word(following):
+        return True
+    for noun in _morph().parse(following.text.lower()):
+        if noun.pos != "NOUN" or following.text[:1].isupper():
+            continue
+        for adj in adjective:
+            same = ("Case", "Number")
+            if all(adj.feats.get(k) == noun.feats.get(k) for k in same) and (
+                noun.feats.get("Number") == "Plur" or adj.feats.get("Gender") == noun.feats.get("Gender")
+            ):
+                return True
+    return False
 
 
 STREET_KINDS = [
@@ -155,13 +204,16 @@ class GeoLinker:
             return []
         found: list[tuple[int, Settlement]] = []
         taken: set[int] = set()
+        positions = _positions(tokens)
         for names, settlement in self.gazetteer.settlement_names:
-            for i in _find(names, tokens):
+            for i in _find(names, tokens, positions):
                 span = set(range(i, i + len(names)))
                 if span & taken:
                     continue
                 if len(names) == 1 and not tokens[i].text[:1].isupper() and len(tokens[i].text) < 5:
                     continue  # short lower-case words are rarely place names («луч», «мир»)
+                if len(names) == 1 and _modifies_next(tokens, i):
+                    continue  # «Кингисеппский район», «Кингисеппское шоссе»: an adjective, not the посёлок
                 taken |= span
                 found.append((i, settlement))
         found.sort(key=lambda item: item[0])
@@ -175,8 +227,12 @@ class GeoLinker:
         out: list[tuple[int, int, Address]] = []
         taken: set[int] = set()
         context = {settlement.name for settlement in settlements}
+        place_names = {
+            names for names, settlement in self.gazetteer.settlement_names if settlement in settlements
+        }
+        positions = _positions(tokens)
         for names, place in self.gazetteer.street_names:
-            for i in _find(names, tokens):
+            for i in _find(names, tokens, positions):
                 j = i + len(names)
                 while j < len(tokens) and _is_street_word(tokens[j]) and j - i < 6:
                     j += 1  # «Октябрьский пр-т», «Лесная улица»
@@ -187,6 +243,13 @@ class GeoLinker:
                 capital = tokens[i].text[:1].isupper() and i > 0 and tokens[i - 1].text[-1:] not in ".!?"
                 if not (before_word or house or capital):
                     continue
+                after_word = j > i + len(names)
+                if not (before_word or after_word or house) and (
+                    names in place_names
+                    or (i > 0 and tokens[i - 1].lemma in SETTLEMENT_WORDS)
+                    or (len(names) == 1 and _modifies_next(tokens, i))
+                ):
+                    continue  # «посёлок Кингисеппский», «Кингисеппский район»: not «Кингисеппское шоссе»
                 namesakes = {p.settlement.name for n, p in self.gazetteer.street_names if n == names}
                 if context and place.settlement.name not in context and namesakes & context:
                     continue  # the same street name in a settlement the text names is a better link

@@ -61,3 +61,23 @@ def test_inflected_street_with_abbreviated_type_after_it(geo: GeoLinker) -> None
     assert [(a.text, a.street, a.house) for a in addresses] == [
         ("Октябрьском пр-те 12а", "Октябрьский проспект", "12а")
     ]
+
+
+def test_an_adjective_of_a_district_is_not_the_settlement_of_the_same_name() -> None:
+    """Kingisepp has a посёлок «Кингисеппский» and a street «Кингисеппское шоссе» in Ивангород."""
+    from pathlib import Path
+
+    from infopole.config.municipality import load_municipality
+
+    kingisepp = Path(__file__).parents[1] / "infopole" / "municipalities" / "kingisepp.yaml"
+    linker = GeoLinker(load_municipality(kingisepp))
+    for text in (
+        "Кингисеппский район признан лучшим в области",
+        "В Кингисеппском районе отключат свет",
+        "Администрация Кингисеппского муниципального района сообщает",
+    ):
+        assert linker(text) == ([], None), text
+    assert linker("в посёлке Кингисеппский нет воды") == ([], "Кингисеппский")
+    assert linker("в Кингисеппском жители жалуются на дорогу")[1] == "Кингисеппский"
+    addresses, settlement = linker("На Кингисеппском шоссе в Ивангороде яма")
+    assert settlement == "Ивангород" and [a.street for a in addresses] == ["Кингисеппское шоссе"]
