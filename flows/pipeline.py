@@ -66,12 +66,12 @@ SAME_POST_ATTEMPTS = 3
 
 
 @lru_cache(maxsize=4)
-def _analyzer(municipality_file: str, mtime: float) -> Analyzer:
+def _analyzer(municipality_file: str, mtime: float, checkpoints: tuple[tuple[str, Path], ...] = ()) -> Analyzer:
     """The models load once per process (a worker or a served runner), not once per flow run."""
     from infopole.config.municipality import load_municipality
     from nlp.analyzer import Analyzer
 
-    return Analyzer.load(load_municipality(Path(municipality_file)))
+    return Analyzer.load(load_municipality(Path(municipality_file)), checkpoints=dict(checkpoints))
 
 
 @contextmanager
@@ -87,7 +87,8 @@ def open_runtime(municipality_file: str, data_dir: str) -> Iterator[Runtime]:
 def analyzer_of(runtime: Runtime) -> Analyzer:
     path = runtime.settings.municipality_file
     assert path is not None
-    return _analyzer(str(Path(path).resolve()), Path(path).stat().st_mtime)
+    checkpoints = tuple(sorted(runtime.settings.nlp_checkpoints.items()))
+    return _analyzer(str(Path(path).resolve()), Path(path).stat().st_mtime, checkpoints)
 
 
 def dead_letters(runtime: Runtime) -> DeadLetterStore:

@@ -276,7 +276,7 @@ def analyze(
         from nlp.jsonl import analyze_stream
 
         loaded = load_municipality(municipality) if municipality else None
-        analyzer = Analyzer.load(loaded)
+        analyzer = Analyzer.load(loaded, checkpoints=Settings().nlp_checkpoints)
         source = sys.stdin if input == "-" else open(input, encoding="utf-8")  # noqa: SIM115
         target = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
         try:

@@ -94,7 +94,7 @@ class Runtime:
     def analyzer(self) -> Analyzer:
         from nlp.analyzer import Analyzer
 
-        return Analyzer.load(self.municipality)
+        return Analyzer.load(self.municipality, checkpoints=self.settings.nlp_checkpoints)
 
     @cached_property
     def collectors(self) -> dict[SourceKind, Collector]:

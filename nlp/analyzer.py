@@ -27,7 +27,7 @@ from nlp.incident import IncidentClassifier
 from nlp.lemmas import lemma_text
 from nlp.ner import NerTagger, officials_mentioned
 from nlp.normalize import normalize
-from nlp.pack import CountCache
+from nlp.pack import Checkpoints, CountCache
 from nlp.risk import assess
 from nlp.sentiment import SentimentClassifier
 from nlp.stories import Membership, StoryIndex
@@ -90,16 +90,25 @@ class Analyzer:
 
     @classmethod
     def load(
-        cls, municipality: Municipality | None = None, models_dir: Path | None = None, batch_size: int = 64
+        cls,
+        municipality: Municipality | None = None,
+        models_dir: Path | None = None,
+        batch_size: int = 64,
+        checkpoints: Checkpoints | None = None,
     ) -> Analyzer:
-        sentiment = SentimentClassifier.load(models_dir)
+        """``checkpoints``: a local Hugging Face checkpoint per classifier name (the setting
+        ``nlp_checkpoints``) in place of its committed pack."""
+        sentiment = SentimentClassifier.load(models_dir, checkpoints)
+        # the incident pack's features are the scores of the sentiment pack it was trained with
+        own = "sentiment" in (checkpoints or {})
+        features = SentimentClassifier.load(models_dir) if own else sentiment
         return cls(
             ner=NerTagger(),
             geo=GeoLinker(municipality),
-            topic=TopicClassifier.load(models_dir),
+            topic=TopicClassifier.load(models_dir, checkpoints),
             sentiment=sentiment,
-            incident=IncidentClassifier.load(models_dir, sentiment),
-            toxicity=ToxicityClassifier.load(models_dir),
+            incident=IncidentClassifier.load(models_dir, features, checkpoints),
+            toxicity=ToxicityClassifier.load(models_dir, checkpoints),
             officials=municipality.officials if municipality else (),
             batch_size=batch_size,
         )
@@ -146,7 +155,8 @@ class Analyzer:
         topics = self.topic.map(texts, cache)
         sentiment_scores = self.sentiment.model.scores(texts, cache=cache)
         sentiments = self.sentiment.adapt(sentiment_scores)
-        incidents = self.incident.map(texts, cache, sentiment_scores)
+        shared = self.incident.sentiment is self.sentiment
+        incidents = self.incident.map(texts, cache, sentiment_scores if shared else None)
         toxicities = self.toxicity.map(texts, cache)
         results: dict[int, Analysis] = {}
         entity_lists = list(self.ner.map([documents[i].full_text for i in russian]))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp.lexicon import topic_matches
-from nlp.pack import CountCache, LinearTextModel, PackError, pack_dir
+from nlp.pack import Checkpoints, CountCache, PackError, TextModel
 from nlp.sentiment import SentimentClassifier
 
 NAME = "incident"
@@ -203,6 +203,14 @@ CUES: dict[str, list[str]] = {
         r"\bпреобразил",
         r"\bпроверил",
         r"\bвыдано предписание",
+        r"\bбудет отсутств",
+        r"\bбуд(?:ет|ут) \w+(?:ть|ться)\b",
+        r"\bпросьба\b",
+        r"\bпросим (?:\w+ )?(?:убрать|освободить|отнестись|не парковать|обеспечить)",
+        r"\bпострадавших нет",
+        r"\bпричин\w* \w+ устанавлива",
+        r"\bобновление:",
+        r"\bликвидирован",
     ],
     "resolved": [
         r"(?<!заранее )\bспасибо(?! за (?:внимание|ответ|понимание|помощь заранее))",
@@ -233,6 +241,12 @@ CUES: dict[str, list[str]] = {
         r"\bкак думаете",
         r"\bкак вам\b",
         r"\?",
+        r"\bпосоветуйте",
+        r"\bпорекомендуйте",
+        r"\bкто может порекомендовать",
+        r"\bподскажите (?:хорош|где|кто|номер|телефон|пожалуйста)",
+        r"\bищу\b",
+        r"\bгде можно",
     ],
     "chatter": [
         r"\bлюблю",
@@ -286,7 +300,7 @@ class IncidentScore:
 class IncidentClassifier:
     """Needs the sentiment pack it was trained with: its negative and positive scores are features."""
 
-    def __init__(self, model: LinearTextModel, sentiment: SentimentClassifier) -> None:
+    def __init__(self, model: TextModel, sentiment: SentimentClassifier) -> None:
         required = model.meta.get("sentiment")
         if required and required != sentiment.model.model_id:
             raise PackError(
@@ -299,9 +313,15 @@ class IncidentClassifier:
 
     @classmethod
     def load(
-        cls, root: Path | None = None, sentiment: SentimentClassifier | None = None
+        cls,
+        root: Path | None = None,
+        sentiment: SentimentClassifier | None = None,
+        checkpoints: Checkpoints | None = None,
     ) -> IncidentClassifier:
-        return cls(LinearTextModel.load(pack_dir(NAME, root)), sentiment or SentimentClassifier.load(root))
+        """The committed pack (with the sentiment pack its features need), or a configured checkpoint."""
+        from nlp.hf import load_model
+
+        return cls(load_model(NAME, root, checkpoints), sentiment or SentimentClassifier.load(root))
 
     def dense(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
@@ -314,7 +334,7 @@ class IncidentClassifier:
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
     ) -> list[IncidentScore]:
         """``sentiment``: the sentiment pack's scores of ``texts`` if already computed (texts × 3)."""
-        dense = self.dense(texts, cache, sentiment)
+        dense = self.dense(texts, cache, sentiment) if self.model.dense else None  # a checkpoint: text only
         scores = self.model.scores(texts, dense=dense, cache=cache)[:, 0]
         out = []
         for text, score in zip(texts, scores, strict=True):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
@@ -135,6 +135,24 @@ def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
 
 
 DenseFn = Callable[[Sequence[str]], np.ndarray]
+Checkpoints = Mapping[str, "Path | str"]  # classifier name → local Hugging Face checkpoint (``nlp.hf``)
+
+
+class TextModel(Protocol):
+    """What the classifiers need of a model: a pack here, or a checkpoint (``nlp.hf``)."""
+
+    name: str
+    labels: list[str]
+    kind: str
+    dense: list[str]
+    meta: dict[str, Any]
+
+    @property
+    def model_id(self) -> str: ...
+
+    def scores(
+        self, texts: Sequence[str], dense: np.ndarray | None = None, cache: CountCache | None = None
+    ) -> np.ndarray: ...
 
 
 @dataclass

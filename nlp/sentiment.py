@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.pack import CountCache, LinearTextModel, pack_dir
+from nlp.pack import Checkpoints, CountCache, TextModel
 
 NAME = "sentiment"
 LABELS = ("negative", "neutral", "positive")
@@ -25,14 +25,17 @@ class Sentiment:
 
 
 class SentimentClassifier:
-    def __init__(self, model: LinearTextModel) -> None:
+    def __init__(self, model: TextModel) -> None:
         if tuple(model.labels) != LABELS:
             raise ValueError(f"sentiment pack labels {model.labels}, expected {LABELS}")
         self.model = model
 
     @classmethod
-    def load(cls, root: Path | None = None) -> SentimentClassifier:
-        return cls(LinearTextModel.load(pack_dir(NAME, root)))
+    def load(cls, root: Path | None = None, checkpoints: Checkpoints | None = None) -> SentimentClassifier:
+        """The committed pack, or the Hugging Face checkpoint configured for ``sentiment``."""
+        from nlp.hf import load_model
+
+        return cls(load_model(NAME, root, checkpoints))
 
     def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[Sentiment]:
         return self.adapt(self.model.scores(texts, cache=cache))

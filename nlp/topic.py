@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp.lexicon import topic_matches
-from nlp.pack import CountCache, LinearTextModel, pack_dir
+from nlp.pack import Checkpoints, CountCache, TextModel
 
 NAME = "topic"
 NONE = "—"  # the model's «not a municipal topic» label
@@ -45,7 +45,7 @@ def lexicon_scores(
 
 
 class TopicClassifier:
-    def __init__(self, model: LinearTextModel) -> None:
+    def __init__(self, model: TextModel) -> None:
         self.model = model
         self.blocks = [label for label in model.labels if label != NONE]
         self.lexicon_weight = float(model.meta.get("lexicon_weight", 0.5))
@@ -53,8 +53,11 @@ class TopicClassifier:
         self.relevance = float(model.meta.get("relevance", 0.5))
 
     @classmethod
-    def load(cls, root: Path | None = None) -> TopicClassifier:
-        return cls(LinearTextModel.load(pack_dir(NAME, root)))
+    def load(cls, root: Path | None = None, checkpoints: Checkpoints | None = None) -> TopicClassifier:
+        """The committed pack, or the Hugging Face checkpoint configured for ``topic``."""
+        from nlp.hf import load_model
+
+        return cls(load_model(NAME, root, checkpoints))
 
     def score_matrix(
         self, texts: Sequence[str], cache: CountCache | None = None

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     shared_data_dir: Path = Field(
         default=Path("../shared/data"), description="Открытые датасеты для обучения и оценки"
     )
+    nlp_checkpoints: dict[str, Path] = Field(
+        default_factory=dict,
+        description=(
+            "Локальные чекпойнты Hugging Face вместо встроенных моделей: "
+            '{"sentiment": "/models/rubert-sentiment"}; ключи sentiment, topic, incident, toxicity'
+        ),
+    )
 
     # platform endpoints: production defaults; tests and the demo point them at local fakes
     vk_api_url: str = "https://api.vk.ru"
