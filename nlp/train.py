@@ -344,7 +344,9 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
             "positives: 802 Troitsk appeals and seed complaints; "
             "negatives: 6,000 random RuSentiment VK posts "
             f"(not the held-out slice), seed hard negatives ({SEEDS_PATH}) and template-generated "
-            "complaints and municipal non-incidents (nlp/training/templates.py), 1,500 pairs of "
+            "complaints (formal and informal: money, irony, safety, queues) and municipal non-incidents "
+            "(announced outages and works, events, advice requests, news of handled events, updates that "
+            "a problem is fixed, thanks; nlp/training/templates.py), 1,500 pairs of "
             "RuSentNE news sentences (formal news register)"
         ),
         "licence": "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0; RuSentNE MIT",

@@ -136,12 +136,165 @@ def not_incident(rng: random.Random) -> str:
     return _fill(rng.choice(QUESTIONS), rng)
 
 
+# Short informal complaints without a «problem word»: money, irony, safety, queues, quality of works.
+INFORMAL = [
+    "платим за {service} как за золото а {failure}",
+    "{work} сделали так что через неделю {decay}",
+    "{work} называется))) {decay}",
+    "{vehicle} битком, {crowd}",
+    "опять {decay}, деньги на ветер",
+    "в {office} очередь на месяц вперед, {need}",
+    "{danger}, пока кого-нибудь не {harm}",
+    "{danger}, {ask}",
+    "поставьте уже {fix}, {danger}",
+    "нужен {fix} у {object}, {danger}",
+    "{who} {misconduct}, это нормально?",
+    "квитанции за {service} выросли вдвое, за что платим?",
+    "{service} дали только в половине дома, у нас {cold}",
+    "с работы не уехать: последний {vehicle} в 19:00",
+]
+SLOTS = {
+    "service": ["отопление", "вывоз мусора", "воду", "капремонт", "содержание дома", "свет"],
+    "failure": ["в квартире +15", "мусор неделями лежит", "из крана ржавчина", "подъезд не моют"],
+    "work": ["асфальт положили", "ремонт подъезда", "двор благоустроили", "дорогу сделали", "крышу латали"],
+    "decay": ["все в дырах", "облезло", "опять ямы", "плитка отвалилась", "течет как раньше", "все размыло"],
+    "vehicle": ["автобус", "маршрутка", "электричка"],
+    "crowd": ["стоим как селедки", "бабушки не влезают", "дверь не закрывается", "половина не уехала"],
+    "office": ["мфц", "поликлинику", "паспортный стол", "собес", "регистратуру"],
+    "need": ["а справка нужна завтра", "а ребенку к врачу срочно", "как так"],
+    "danger": [
+        "машины носятся под сотню",
+        "дети перебегают дорогу",
+        "ветка висит над тротуаром",
+        "на горке торчит железка",
+        "провод висит до земли",
+        "гололед у входа в школу",
+    ],
+    "harm": ["собьют", "покалечится", "убьет", "зацепит"],
+    "ask": ["сделайте что-нибудь", "куда смотрит администрация", "кто за это отвечает", "ау"],
+    "fix": ["лежачего полицейского", "светофор", "ограждение", "фонарь", "пешеходный переход"],
+    "object": ["школы", "детского сада", "остановки", "поликлиники"],
+    "who": ["водитель маршрутки", "дворник", "охранник в поликлинике", "контролер", "сантехник из ук"],
+    "misconduct": [
+        "курит в салоне",
+        "хамит пенсионерам",
+        "не вышел на смену третий день",
+        "требует деньги за вызов",
+        "бросил мусор прямо во дворе",
+    ],
+    "cold": ["стояк холодный", "батареи еле теплые", "дети болеют"],
+}
+# Municipal posts that are not incidents: chit-chat requests for advice, news of handled events,
+# planned works with a request to residents, updates that a problem is fixed.
+ADVICE = [
+    "подскажите хорошего {specialist} в городе",
+    "кто знает где {purchase}?",
+    "посоветуйте {specialist}, пожалуйста",
+    "ищу {specialist}, кто может порекомендовать?",
+    "подскажите, где у нас {purchase}",
+    "где можно {purchase}?",
+]
+SPECIALISTS = [
+    "стоматолога",
+    "детского стоматолога",
+    "мастера по ремонту стиральных машин",
+    "репетитора по математике",
+    "ветеринара",
+    "электрика",
+    "сантехника",
+    "массажиста",
+    "юриста",
+    "фотографа на свадьбу",
+]
+PURCHASES = [
+    "купить дрова",
+    "починить телефон",
+    "сделать ключи",
+    "заказать торт",
+    "купить саженцы",
+    "сдать макулатуру",
+    "заточить коньки",
+]
+NEWS = [
+    "В {place} {event_news}, пострадавших нет. Причины устанавливаются.",
+    "{event_news} в {place}: на месте работают экстренные службы, движение восстановлено.",
+    "По информации ГУ МЧС, {event_news} в {place} ликвидирован, пострадавших нет.",
+    "Вчера в {place} {event_news}. Полиция проводит проверку.",
+]
+NEWS_EVENTS = ["сгорел сарай", "произошло ДТП", "загорелась трава", "пожар в бане", "опрокинулся грузовик"]
+PLANNED = [
+    "{date} с {h1} до {h2} на улице {street} будут {works}, просим {request}.",
+    "Управляющая компания сообщает: {date} будут {works} в домах по ул. {street}. Просьба {request}.",
+    "В связи с работами на сетях {date} с {h1} до {h2} {supply} в поселке будет отсутствовать.",
+    "Внимание! {date} будут {works} во дворах по улице {street}. Просим {request}.",
+]
+PLANNED_WORKS = [
+    "спиливать аварийные деревья",
+    "проводить дезинсекцию подвалов",
+    "красить фасады",
+    "промывать трубы",
+    "чистить крыши от снега",
+    "менять счетчики",
+    "проверять газовое оборудование",
+]
+REQUESTS = [
+    "убрать автомобили",
+    "обеспечить доступ в квартиры",
+    "отнестись с пониманием",
+    "не парковаться у домов",
+]
+UPDATES = [
+    "Обновление: {supply} в доме {n} по {street} восстановлено, причиной была авария на сетях.",
+    "{supply} дали, авария на подстанции устранена, спасибо аварийной службе",
+    "Аварийную ситуацию на улице {street} устранили, территорию убрали. Благодарим жителей за сигнал.",
+    "Свалку у дома {n} вывезли, спасибо всем кто писал",
+]
+SUPPLIES = ["электроснабжение", "водоснабжение", "отопление", "горячая вода", "свет"]
+
+
+def informal_complaint(rng: random.Random) -> str:
+    text = rng.choice(INFORMAL)
+    for slot, values in SLOTS.items():
+        text = text.replace("{" + slot + "}", rng.choice(values))
+    if rng.random() < 0.3:
+        text = text.capitalize()
+    return text + rng.choice(["", "", "!!", "(((", " 😡", "...", "?"])
+
+
+def municipal_non_incident(rng: random.Random) -> str:
+    kind = rng.randrange(4)
+    date = f"{rng.randint(1, 28)} {rng.choice(['марта', 'июня', 'сентября', 'ноября'])}"
+    if kind == 0:
+        text = rng.choice(ADVICE).format(specialist=rng.choice(SPECIALISTS), purchase=rng.choice(PURCHASES))
+        return text.capitalize() if rng.random() < 0.5 else text
+    if kind == 1:
+        return rng.choice(NEWS).format(
+            place=rng.choice(["поселке", "деревне", "районе", "городе"]), event_news=rng.choice(NEWS_EVENTS)
+        )
+    if kind == 2:
+        return rng.choice(PLANNED).format(
+            date=date,
+            h1=f"{rng.randint(8, 10)}:00",
+            h2=f"{rng.randint(15, 18)}:00",
+            street=rng.choice(STREETS),
+            works=rng.choice(PLANNED_WORKS),
+            request=rng.choice(REQUESTS),
+            supply=rng.choice(SUPPLIES),
+        )
+    return rng.choice(UPDATES).format(
+        supply=rng.choice(SUPPLIES), n=rng.randint(1, 40), street=rng.choice(STREETS)
+    )
+
+
 def generate(count: int, seed: int) -> tuple[list[str], list[str]]:
-    """``count`` complaints and ``count`` municipal non-incidents, deduplicated."""
+    """``count`` complaints and ``count`` municipal non-incidents of the first kinds, and ``count // 2``
+    more of each of the informal complaints and of advice requests, news, planned works and updates."""
     rng = random.Random(seed)
-    positives = sorted({complaint(rng) for _ in range(count)})
-    negatives = sorted({not_incident(rng) for _ in range(count)})
-    return positives, negatives
+    positives = {complaint(rng) for _ in range(count)}
+    negatives = {not_incident(rng) for _ in range(count)}
+    positives |= {informal_complaint(rng) for _ in range(count // 2)}
+    negatives |= {municipal_non_incident(rng) for _ in range(count // 2)}
+    return sorted(positives), sorted(negatives)
 
 
 POSITIVE = re.compile(r"спасибо|благодар|молодц|👍|❤️|праздник|поздравля|ура\b", re.IGNORECASE)
