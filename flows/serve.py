@@ -199,3 +199,9 @@ def deploy_to_pool(municipality_file: str, data_dir: str, work_pool: str) -> dic
     for deployment in deployments(municipality_file, data_dir, entrypoint_type=EntrypointType.MODULE_PATH):
         ids[deployment.name] = str(deployment.apply(work_pool_name=work_pool))
     return ids
+
+
+def keep_schedules_for(municipality_file: str) -> None:
+    """The keeper alone, for a work-pool setup (run it on any one or more machines)."""
+    quiet_third_parties()
+    keep_schedules(_names(load_municipality(Path(municipality_file))))
