@@ -29,7 +29,7 @@ from flows import pipeline
 from infopole.config.municipality import Municipality, load_municipality
 from infopole.config.settings import Settings
 from infopole.domain.post import Platform
-from infopole.runtime import quiet_third_parties
+from infopole.runtime import Runtime, quiet_third_parties
 
 SINGLE_STEPS = ("analyse", "index", "cases", "alerts", "reindex")
 ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
@@ -104,11 +104,22 @@ def ensure_limits(municipality: Municipality, settings: Settings) -> dict[str, i
     return limits
 
 
+def migrate(settings: Settings) -> None:
+    """Bring the database schema up to date once, before runs start side by side (each run would
+    otherwise race to migrate a fresh database)."""
+    runtime = Runtime(settings)
+    try:
+        runtime.db  # noqa: B018 - opening the database applies the migrations
+    finally:
+        runtime.close()
+
+
 def serve_all(municipality_file: str, data_dir: str) -> None:
     """Run every deployment of the municipality from this process until stopped (Ctrl+C)."""
     quiet_third_parties()
     settings = Settings(municipality_file=Path(municipality_file), data_dir=Path(data_dir))
     municipality = load_municipality(Path(municipality_file))
+    migrate(settings)
     ensure_limits(municipality, settings)
     stop = threading.Event()
     context = contextvars.copy_context()  # Prefect's settings (the API URL) live in context variables
@@ -194,6 +205,7 @@ def deploy_to_pool(municipality_file: str, data_dir: str, work_pool: str) -> dic
     Entry points are module paths (``flows.pipeline.collect_flow``), so a worker needs the
     package, not this checkout's directory layout."""
     settings = Settings(municipality_file=Path(municipality_file), data_dir=Path(data_dir))
+    migrate(settings)
     ensure_limits(load_municipality(Path(municipality_file)), settings)
     ids: dict[str, str] = {}
     for deployment in deployments(municipality_file, data_dir, entrypoint_type=EntrypointType.MODULE_PATH):
