@@ -82,7 +82,7 @@ class PipelineCollector(Collector):
             ("analyse", queues.oldest_pending_analyse),
             ("index", queues.oldest_pending_index),
         ):
-            oldest.add_metric([queue], (now - moment).total_seconds() if moment else 0.0)
+            oldest.add_metric([queue], max(0.0, (now - moment).total_seconds()) if moment else 0.0)
         yield oldest
 
         lag = lag_histogram(db, now)
