@@ -66,7 +66,9 @@ SAME_POST_ATTEMPTS = 3
 
 
 @lru_cache(maxsize=4)
-def _analyzer(municipality_file: str, mtime: float, checkpoints: tuple[tuple[str, Path], ...] = ()) -> Analyzer:
+def _analyzer(
+    municipality_file: str, mtime: float, checkpoints: tuple[tuple[str, Path], ...] = ()
+) -> Analyzer:
     """The models load once per process (a worker or a served runner), not once per flow run."""
     from infopole.config.municipality import load_municipality
     from nlp.analyzer import Analyzer
