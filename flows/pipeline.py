@@ -225,16 +225,17 @@ def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | Non
 
 
 def scoring_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """The work, not the run: which posts in which revision, and which models."""
+    """The work, not the run: which posts in which revision, which models, and which municipality
+    file (its settlements, streets and officials shape the analysis)."""
     posts: list[Post] = parameters["posts"]
     digest = hashlib.sha256()
     for post in posts:
         digest.update(f"{post.key}\x1f{post.content_hash}\x1e".encode())
-    return f"score-{parameters['model_id']}-{digest.hexdigest()[:32]}"
+    return f"score-{parameters['model_id']}-{parameters['setting']}-{digest.hexdigest()[:32]}"
 
 
 @task(cache_key_fn=scoring_key, persist_result=True, cache_expiration=timedelta(days=2))
-def score(runtime: Runtime, posts: list[Post], model_id: str) -> list[Analysis]:
+def score(runtime: Runtime, posts: list[Post], model_id: str, setting: str) -> list[Analysis]:
     return analyzer_of(runtime).map(posts)
 
 
@@ -244,9 +245,12 @@ class _CachedScoring:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.model_id = analyzer_of(runtime).model_id
+        path = runtime.settings.municipality_file
+        assert path is not None
+        self.setting = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
     def map(self, posts: list[Post]) -> list[Analysis]:
-        return score(self.runtime, posts, self.model_id)
+        return score(self.runtime, posts, self.model_id, self.setting)
 
 
 @flow(name="infopole-analyse", log_prints=True)
@@ -367,12 +371,22 @@ def alerts_flow(municipality_file: str, data_dir: str) -> dict[str, int]:
 
 
 def report_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """One report per kind, municipality and local day it is made on, whoever asks for it."""
-    return f"report-{parameters['kind']}-{parameters['slug']}-{parameters['day']}"
+    """One report per kind, municipality, installation and local day it is made on, whoever asks."""
+    return (
+        f"report-{parameters['kind']}-{parameters['slug']}-{parameters['installation']}-{parameters['day']}"
+    )
+
+
+def installation(runtime: Runtime) -> str:
+    """Which data a report is made from and where it goes: a digest, so no URL or password is kept."""
+    where = f"{runtime.settings.data_dir.resolve()}|{runtime.settings.sqlalchemy_url}"
+    return hashlib.sha256(where.encode()).hexdigest()[:12]
 
 
 @task(cache_key_fn=report_key, persist_result=True, **IO_RETRIES)
-def write_report(runtime: Runtime, kind: str, slug: str, day: str, as_of: datetime) -> list[str]:
+def write_report(
+    runtime: Runtime, kind: str, slug: str, installation: str, day: str, as_of: datetime
+) -> list[str]:
     from flows.reporting import write_report as write
 
     return [str(path) for path in write(runtime, kind, as_of)]
@@ -386,7 +400,7 @@ def reports_flow(
     as_of = as_of or datetime.now(UTC)
     with open_runtime(municipality_file, data_dir) as runtime:
         day = as_of.astimezone(runtime.municipality.tz).date().isoformat()
-        files = write_report(runtime, kind, runtime.municipality.slug, day, as_of)
+        files = write_report(runtime, kind, runtime.municipality.slug, installation(runtime), day, as_of)
     get_run_logger().info("%s report: %s", kind, files)
     return files
 

@@ -308,7 +308,8 @@ def test_weekly_report_and_metrics_after_a_cycle(
         dict(k[1])["source"]: v for k, v in samples.items() if k[0] == "infopole_posts_collected_total"
     }
     indexed = {dict(k[1])["source"]: v for k, v in samples.items() if k[0] == "infopole_posts_indexed_total"}
-    assert collected and all(v > 0 for v in collected.values())
+    stored = {dict(k[1])["source"]: v for k, v in samples.items() if k[0] == "infopole_posts_stored"}
+    assert len(collected) == 6 and sum(collected.values()) == sum(stored.values()) > 100  # each post new once
     assert sum(indexed.values()) > 100
     assert samples[("infopole_publication_to_index_seconds_count", ())] == sum(indexed.values())
     assert samples[("infopole_cases_open", ())] > 0
