@@ -149,11 +149,14 @@ def main() -> None:
             return report.decided.recorded.new
 
         published = 0
+        previous = datetime.now(UTC)
         started = time.perf_counter()
         for round_no in range(args.rounds + 1):
             now = datetime.now(UTC)
             per_wall = args.posts if round_no == 0 else max(1, args.posts // 4)
-            spread = timedelta(days=10) if round_no == 0 else timedelta(minutes=30)
+            # round 0: ten days of history; later rounds: what residents posted since the previous one
+            spread = timedelta(days=10) if round_no == 0 else now - previous
+            previous = now
             published += publish(dataset, owners, per_wall, args.comments, texts, rng, now, spread)
             round_started = time.perf_counter()
             for step, work in (
