@@ -25,7 +25,11 @@ from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post, PostKind
 from infopole.domain.source import Source, SourceKind
+from infopole.gospabliki.run import GospablikiRun
+from infopole.gospabliki.run import run as run_gospabliki
+from infopole.gospabliki.store import GospablikiStore
 from infopole.incidents.replies import official_authors
+from infopole.storage.db import Database
 from infopole.storage.incidents import CaseReport, IncidentStore
 from infopole.storage.posts import PostStore, SaveReport
 from infopole.storage.replies import ReplyReport, take_replies
@@ -255,3 +259,17 @@ class AlertStepReport:
     decided: AlertRun
     acknowledged: int
     dispatched: DispatchReport
+
+
+def gospabliki(
+    db: Database,
+    incidents: IncidentStore,
+    alert_store: AlertStore,
+    municipality: Municipality,
+    *,
+    salt: str,
+    clock: Clock = utc_now,
+) -> GospablikiRun:
+    """Official pages: complaints under them left unanswered past the deadline become cases (once),
+    and silent pages or overdue answers become alerts, recorded before the alerts are delivered."""
+    return run_gospabliki(GospablikiStore(db), incidents, alert_store, municipality, clock(), salt=salt)

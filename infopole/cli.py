@@ -357,6 +357,9 @@ def _alerts(runtime: Runtime, send: bool = True) -> Any:
     from flows import steps
     from infopole.alerts.run import telegram_acks
 
+    salt = runtime.settings.author_salt.get_secret_value()
+    steps.gospabliki(runtime.db, runtime.incidents, runtime.alerts, runtime.municipality, salt=salt)
+
     return steps.alerts(
         runtime.posts,
         runtime.incidents,

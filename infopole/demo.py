@@ -79,6 +79,7 @@ def run_demo(
     replies = steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
     echo(f"   ответов официальных страниц: {replies.answers + replies.interim}, отписок: {replies.formal}")
     # no mail server or bot in the demo: the alerts wait in the outbox and show on the dashboard
+    steps.gospabliki(runtime.db, runtime.incidents, runtime.alerts, runtime.municipality, salt=salt)
     alerts = steps.alerts(runtime.posts, runtime.incidents, runtime.alerts, runtime.municipality)
     echo(f"5. Оповещения куратору: {alerts.decided.recorded.new}")
     from infopole.demo_users import create_demo_users

@@ -22,6 +22,7 @@ import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from dashboards.app import create_app
@@ -129,7 +130,15 @@ def _login(page: Page, login: str, password: str | None = None) -> None:
 
 
 def _shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    """Screenshots are artefacts; Chromium on a loaded machine sometimes refuses the first capture."""
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
 
 
 def _audit_rows(served: Served, actor: str | None = None) -> int:

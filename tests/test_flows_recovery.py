@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -42,10 +43,14 @@ schedule:
 @pytest.fixture(scope="module")
 def harness() -> Iterator[str]:
     quiet_third_parties()
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=180):
+    with (
+        tempfile.TemporaryDirectory() as results,
+        temporary_settings({PREFECT_LOCAL_STORAGE_PATH: Path(results)}),  # no cache from earlier sessions
+        prefect_test_harness(server_startup_timeout=180),
+    ):
         yield str(PREFECT_API_URL.value())
 
 
@@ -293,9 +298,12 @@ def test_weekly_report_and_metrics_after_a_cycle(
     monday = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
     [path] = pipeline.reports_flow(municipality_file, str(tmp_path), "weekly", monday)[:1]
     assert Path(path).exists() and Path(path).stat().st_size > 0
+    written = Path(path).stat().st_mtime_ns
+    assert pipeline.reports_flow(municipality_file, str(tmp_path), "weekly", monday)[0] == path
+    assert Path(path).stat().st_mtime_ns == written  # cached by (kind, municipality, day): not redone
     Path(path).unlink()
     assert pipeline.reports_flow(municipality_file, str(tmp_path), "weekly", monday)[0] == path
-    assert not Path(path).exists()  # cached by (kind, municipality, day): the same work is not redone
+    assert Path(path).exists()  # a report deleted since is written again, not answered from the cache
 
     with pipeline.open_runtime(municipality_file, str(tmp_path)) as runtime:
         families = {f.name: f for f in text_string_to_metric_families(render(runtime).decode())}
