@@ -6,10 +6,7 @@ to add to the file, it never rewrites the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,10 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from infopole.config.municipality import ConfigError
-from infopole.config.settings import Settings
+from infopole.cli_common import DataDirOption, MunicipalityOption
+from infopole.cli_common import open_runtime as _runtime
 from infopole.domain.candidate import Candidate, CandidateStatus
-from infopole.runtime import Runtime, quiet_third_parties
+from infopole.runtime import Runtime
 
 app = typer.Typer(
     name="sources",
@@ -29,39 +26,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 err = Console(stderr=True)
-
-MunicipalityOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--municipality",
-        "-m",
-        help="Файл муниципалитета / the municipality file.",
-        envvar="INFOPOLE_MUNICIPALITY_FILE",
-    ),
-]
-DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Рабочий каталог / working directory.")
-]
-
-
-@contextmanager
-def _runtime(municipality: Path | None, data_dir: Path | None) -> Iterator[Runtime]:
-    quiet_third_parties()
-    overrides: dict[str, Any] = {}
-    if municipality is not None:
-        overrides["municipality_file"] = municipality
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    runtime = Runtime(Settings(**overrides))
-    try:
-        try:
-            runtime.municipality  # noqa: B018 - validate the file before any work
-        except ConfigError as error:
-            err.print(str(error), markup=False, highlight=False)
-            raise typer.Exit(2) from error
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def _store(runtime: Runtime) -> Any:

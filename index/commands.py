@@ -8,16 +8,15 @@ search a watchlist of the alerts as well.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from infopole.cli_common import DataDirOption, MunicipalityOption
+from infopole.cli_common import open_runtime as _runtime
 from infopole.config.municipality import Severity
 
 if TYPE_CHECKING:
@@ -32,21 +31,6 @@ searches_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-MunicipalityOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--municipality",
-        "-m",
-        help="Файл муниципалитета (YAML) / the municipality file. По умолчанию INFOPOLE_MUNICIPALITY_FILE.",
-        envvar="INFOPOLE_MUNICIPALITY_FILE",
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Рабочий каталог (база, индекс) / working directory. По умолчанию ./var."
-    ),
-]
 OwnerOption = Annotated[
     str | None,
     typer.Option(
@@ -56,14 +40,6 @@ OwnerOption = Annotated[
         envvar="INFOPOLE_USER",
     ),
 ]
-
-
-@contextmanager
-def _runtime(municipality: Path | None, data_dir: Path | None) -> Iterator[Runtime]:
-    from infopole.cli import _runtime as cli_runtime  # the CLI's settings and config-error handling
-
-    with cli_runtime(municipality, data_dir) as runtime:
-        yield runtime
 
 
 def _store(runtime: Runtime) -> SavedSearchStore:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -22,12 +20,19 @@ from rich.table import Table
 
 from crawlers.commands import app as sources_app
 from index.commands import reindex, searches_app
+from infopole.cli_common import (
+    DataDirOption,
+    MunicipalityOption,
+    config_failed,
+    console,
+    open_runtime,
+    settings_for,
+)
 from infopole.config.municipality import ConfigError, load_municipality, parse_municipality
 from infopole.config.settings import Settings
 from infopole.gospabliki.commands import app as gospabliki_app
 from infopole.runtime import Runtime, quiet_third_parties
 
-console = Console(stderr=True)
 app = typer.Typer(
     name="infopole",
     help=(
@@ -42,51 +47,9 @@ app = typer.Typer(
 )
 app.add_typer(gospabliki_app, name="gospabliki")
 
-MunicipalityOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--municipality",
-        "-m",
-        help="Файл муниципалитета (YAML) / the municipality file. По умолчанию INFOPOLE_MUNICIPALITY_FILE.",
-        envvar="INFOPOLE_MUNICIPALITY_FILE",
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Рабочий каталог (база, индекс) / working directory. По умолчанию ./var."
-    ),
-]
-
-
-def _settings(municipality: Path | None, data_dir: Path | None) -> Settings:
-    overrides: dict[str, Any] = {}
-    if municipality is not None:
-        overrides["municipality_file"] = municipality
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    return Settings(**overrides)
-
-
-@contextmanager
-def _runtime(municipality: Path | None, data_dir: Path | None) -> Iterator[Runtime]:
-    quiet_third_parties()
-    runtime = Runtime(_settings(municipality, data_dir))
-    try:
-        try:
-            runtime.municipality  # noqa: B018 - validate the file before any work
-        except ConfigError as error:
-            _config_failed(error)
-        yield runtime
-    finally:
-        runtime.close()
-
-
-def _config_failed(error: ConfigError) -> None:
-    console.print("[red]Файл муниципалитета содержит ошибки / the municipality file has errors:[/red]")
-    for problem in error.problems:
-        console.print(f"  {problem}", markup=False, highlight=False)
-    raise typer.Exit(2)
+_runtime = open_runtime
+_settings = settings_for
+_config_failed = config_failed
 
 
 def _progress() -> Progress:

@@ -3,17 +3,15 @@ subscriber counts. Russian first, English second, like the rest of the CLI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from infopole.config.municipality import ConfigError
-from infopole.config.settings import Settings
-from infopole.runtime import Runtime, quiet_third_parties
+from infopole.cli_common import DataDirOption, MunicipalityOption
+from infopole.cli_common import open_runtime as _runtime
+from infopole.runtime import Runtime
 
 app = typer.Typer(
     name="gospabliki",
@@ -24,44 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-MunicipalityOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--municipality",
-        "-m",
-        help="Файл муниципалитета (YAML) / the municipality file. По умолчанию INFOPOLE_MUNICIPALITY_FILE.",
-        envvar="INFOPOLE_MUNICIPALITY_FILE",
-    ),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", help="Рабочий каталог (база, индекс) / working directory. По умолчанию ./var."
-    ),
-]
 MARKS = {"green": "●  норма", "yellow": "◐  замечания", "red": "○  нарушение", "grey": "·  нет данных"}
-
-
-@contextmanager
-def _runtime(municipality: Path | None, data_dir: Path | None) -> Iterator[Runtime]:
-    quiet_third_parties()
-    overrides: dict[str, Any] = {}
-    if municipality is not None:
-        overrides["municipality_file"] = municipality
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    runtime = Runtime(Settings(**overrides))
-    try:
-        try:
-            runtime.municipality  # noqa: B018 - validate the file before any work
-        except ConfigError as error:
-            typer.echo("Файл муниципалитета содержит ошибки / the municipality file has errors:", err=True)
-            for problem in error.problems:
-                typer.echo(f"  {problem}", err=True)
-            raise typer.Exit(2) from error
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def _salt(runtime: Runtime) -> str:
