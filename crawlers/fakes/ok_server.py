@@ -26,10 +26,11 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from crawlers.fakes.local import LocalServer
 
 ERROR_MESSAGES = {
     1: "UNKNOWN : Unknown error",
@@ -196,8 +197,10 @@ class Call:
     error: int | None = None
 
 
-class FakeOkServer:
+class FakeOkServer(LocalServer):
     """The HTTP server; use ``serve_in_thread`` to start one on a free port of 127.0.0.1."""
+
+    thread_name = "fake-ok"
 
     def __init__(
         self,
@@ -215,33 +218,7 @@ class FakeOkServer:
         self.raw_requests: list[str] = []  # request lines and bodies as received, for leak checks
         self._scripted: dict[str, deque[tuple[int, int]]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeOkServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-ok", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeOkServer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(self._handler_class(), host, port)
 
     def fail(self, method: str, code: int, *, times: int = 1, after: int = 0) -> None:
         """Answer the next ``times`` calls of ``method`` with ``code``, after ``after`` good ones."""

@@ -22,10 +22,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from crawlers.fakes.local import LocalServer
 
 PAGE_SIZE = 20  # what t.me/s shows per page
 _URL = re.compile(r"https?://[^\s<>\"]+")
@@ -288,8 +289,10 @@ class Hit:
     at: float
 
 
-class FakeTelegramPreview:
+class FakeTelegramPreview(LocalServer):
     """The HTTP server; use ``serve_in_thread`` to start one on a free port of 127.0.0.1."""
+
+    thread_name = "fake-tme"
 
     def __init__(
         self, dataset: PreviewDataset, *, page_size: int = PAGE_SIZE, host: str = "127.0.0.1", port: int = 0
@@ -299,33 +302,7 @@ class FakeTelegramPreview:
         self.hits: list[Hit] = []
         self._throttle: list[int] = []  # Retry-After seconds for each of the next throttled requests
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeTelegramPreview:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-tme", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeTelegramPreview:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(self._handler_class(), host, port)
 
     def throttle(self, times: int = 1, *, retry_after: int = 1) -> None:
         """Answer the next ``times`` requests with 429 and ``Retry-After: <retry_after>``."""

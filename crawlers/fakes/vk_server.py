@@ -25,11 +25,12 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from crawlers.fakes.local import LocalServer
 
 DEMO_DATA = Path(__file__).parent / "data" / "kingisepp_vk.json"
 
@@ -535,8 +536,10 @@ def _int(params: Mapping[str, str], name: str, default: int) -> int:
         raise VkApiError(100, f"{name} not integer") from None
 
 
-class FakeVkServer:
+class FakeVkServer(LocalServer):
     """The HTTP server; use ``serve_in_thread`` to start one on a free port of 127.0.0.1."""
+
+    thread_name = "fake-vk"
 
     def __init__(
         self,
@@ -554,33 +557,7 @@ class FakeVkServer:
         self._scripted: dict[str, deque[tuple[int, int]]] = defaultdict(deque)  # method -> (skip, code)
         self._arrivals: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeVkServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-vk", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeVkServer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(self._handler_class(), host, port)
 
     # ------------------------------------------------------------------ test controls
 
