@@ -7,6 +7,7 @@ tests use them as context managers (``with FakeVkServer(...).start() as fake``).
 from __future__ import annotations
 
 import threading
+from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
@@ -43,3 +44,29 @@ class LocalServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class ScriptedErrors:
+    """Errors a test scripts per method: after ``after`` good calls, answer ``code`` ``times`` times."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, deque[tuple[int, int]]] = defaultdict(deque)  # method -> (skip, code)
+        self._lock = threading.Lock()
+
+    def add(self, method: str, code: int, *, times: int = 1, after: int = 0) -> None:
+        with self._lock:
+            for n in range(times):
+                self._queues[method].append((after if n == 0 else 0, code))
+
+    def take(self, method: str) -> int | None:
+        """The error code this call of ``method`` must answer, if one is scripted for it."""
+        with self._lock:
+            queue = self._queues.get(method)
+            if not queue:
+                return None
+            skip, code = queue[0]
+            if skip > 0:
+                queue[0] = (skip - 1, code)
+                return None
+            queue.popleft()
+            return code

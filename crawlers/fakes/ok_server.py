@@ -22,7 +22,6 @@ import json
 import re
 import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -30,7 +29,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from crawlers.fakes.local import LocalServer
+from crawlers.fakes.local import LocalServer, ScriptedErrors
 
 ERROR_MESSAGES = {
     1: "UNKNOWN : Unknown error",
@@ -216,15 +215,13 @@ class FakeOkServer(LocalServer):
         self.tokens = set(tokens)
         self.calls: list[Call] = []
         self.raw_requests: list[str] = []  # request lines and bodies as received, for leak checks
-        self._scripted: dict[str, deque[tuple[int, int]]] = defaultdict(deque)
+        self._errors = ScriptedErrors()
         self._lock = threading.Lock()
         super().__init__(self._handler_class(), host, port)
 
     def fail(self, method: str, code: int, *, times: int = 1, after: int = 0) -> None:
         """Answer the next ``times`` calls of ``method`` with ``code``, after ``after`` good ones."""
-        with self._lock:
-            for n in range(times):
-                self._scripted[method].append((after if n == 0 else 0, code))
+        self._errors.add(method, code, times=times, after=after)
 
     def count(self, method: str | None = None, *, error: int | None = None) -> int:
         with self._lock:
@@ -270,15 +267,9 @@ class FakeOkServer(LocalServer):
             raise OkApiError(102)
         if params.get("sig", "").lower() != self.expected_sig(params):
             raise OkApiError(104)
-        with self._lock:
-            queue = self._scripted.get(method)
-            if queue:
-                skip, code = queue[0]
-                if skip > 0:
-                    queue[0] = (skip - 1, code)
-                else:
-                    queue.popleft()
-                    raise OkApiError(code)
+        code = self._errors.take(method)
+        if code is not None:
+            raise OkApiError(code)
 
     def _group(self, gid: str | None) -> OkGroup:
         if not gid:

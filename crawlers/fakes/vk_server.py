@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from crawlers.fakes.local import LocalServer
+from crawlers.fakes.local import LocalServer, ScriptedErrors
 
 DEMO_DATA = Path(__file__).parent / "data" / "kingisepp_vk.json"
 
@@ -554,7 +554,7 @@ class FakeVkServer(LocalServer):
         self.tokens = set(tokens)
         self.rps_limit = rps_limit
         self.calls: list[Call] = []
-        self._scripted: dict[str, deque[tuple[int, int]]] = defaultdict(deque)  # method -> (skip, code)
+        self._errors = ScriptedErrors()
         self._arrivals: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
         super().__init__(self._handler_class(), host, port)
@@ -563,9 +563,7 @@ class FakeVkServer(LocalServer):
 
     def fail(self, method: str, code: int, *, times: int = 1, after: int = 0) -> None:
         """Answer the next ``times`` calls of ``method`` with ``code``, after ``after`` good ones."""
-        with self._lock:
-            for n in range(times):
-                self._scripted[method].append((after if n == 0 else 0, code))
+        self._errors.add(method, code, times=times, after=after)
 
     def count(self, method: str | None = None, *, error: int | None = None) -> int:
         """Calls of ``method``, those made inside ``execute`` included; without a method: HTTP requests."""
@@ -615,15 +613,10 @@ class FakeVkServer(LocalServer):
             self._scripted_error(method)
 
     def _scripted_error(self, method: str) -> None:
-        """Raise the error scripted with ``fail`` for this call of ``method``, if any (lock held)."""
-        queue = self._scripted.get(method)
-        if queue:
-            skip, code = queue[0]
-            if skip > 0:
-                queue[0] = (skip - 1, code)
-            else:
-                queue.popleft()
-                raise VkApiError(code)
+        """Raise the error scripted with ``fail`` for this call of ``method``, if any."""
+        code = self._errors.take(method)
+        if code is not None:
+            raise VkApiError(code)
 
     # ------------------------------------------------------------------ execute
 
