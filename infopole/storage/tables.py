@@ -250,6 +250,47 @@ class IncidentUpdateRow(Base):
     formal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class ReplyCheckRow(Base):
+    """Whether an official answer recorded on a case (an ``incident_updates`` row with a link) was
+    really seen on the platform, and how the citizens under it reacted. One row per answer."""
+
+    __tablename__ = "reply_checks"
+
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_updates.id", ondelete="CASCADE"), primary_key=True
+    )
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    post_key: Mapped[str | None] = mapped_column(String(200))  # what the link resolved to
+    state: Mapped[str] = mapped_column(String(16), index=True)  # verified, not_found, removed
+    replied_at: Mapped[datetime]
+    checked_at: Mapped[datetime]
+    verified_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    reaction: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    reaction_key: Mapped[str | None] = mapped_column(String(200))  # the comment that decided it
+
+
+class CaseEventRow(Base):
+    """The case webhook's outbox: one event per case version, written in the transaction that made
+    the version, delivered later by the cases step (so a failed send never loses the event)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("incident_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    last_status: Mapped[int | None]
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    delivered_at: Mapped[datetime | None]
+
+
 class AlertRow(Base):
     __tablename__ = "alerts"
 
