@@ -450,3 +450,26 @@ class SavedSearchRow(Base):
     severity: Mapped[str] = mapped_column(String(16), default="medium")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class TokenSlotRow(Base):
+    """The next free request slot of one API token, shared by every worker process and machine.
+
+    VK counts requests per token, not per process, so the rate limiter lives here when a database
+    is configured. ``token_hash`` is a SHA-256 of the platform and the token: never the token."""
+
+    __tablename__ = "token_slots"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float)  # unix seconds of the earliest next request
+
+
+class TokenParkRow(Base):
+    """A method of one token refused until ``parked_until`` (VK error 29: its daily quota is spent)."""
+
+    __tablename__ = "token_parks"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    method: Mapped[str] = mapped_column(String(100), primary_key=True)
+    parked_until: Mapped[datetime]
+    code: Mapped[int] = mapped_column(default=0)
