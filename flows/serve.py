@@ -5,17 +5,15 @@ Each interval flow is a deployment whose runs wait their turn (``ENQUEUE``): one
 for ``collect`` as many as ``schedule.per_platform`` (the sources inside take global concurrency
 slots per platform, per credential and per source); reports follow cron lines read in the
 municipality's time zone; ``reindex`` has no schedule and is started by hand after a model update.
+The runs of a schedule are created by the Prefect server's scheduler service
+(``tests/test_flows_schedule.py`` checks it does, on a real ``prefect server start``).
 The same deployments can be sent to a work pool instead (``flows.serve.deploy_to_pool``), for a
 Prefect server with several workers: see docs/flows.md.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import threading
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -121,81 +119,7 @@ def serve_all(municipality_file: str, data_dir: str) -> None:
     municipality = load_municipality(Path(municipality_file))
     migrate(settings)
     ensure_limits(municipality, settings)
-    stop = threading.Event()
-    context = contextvars.copy_context()  # Prefect's settings (the API URL) live in context variables
-    keeper = threading.Thread(
-        target=context.run, args=(keep_schedules, _names(municipality)), kwargs={"stop": stop}, daemon=True
-    )
-    keeper.start()
-    try:
-        serve(*deployments(municipality_file, data_dir), pause_on_shutdown=False)
-    finally:
-        stop.set()
-
-
-# --- the schedule keeper ------------------------------------------------------------------------
-#
-# Prefect 3.8.8's scheduler service fails under SQLAlchemy 2.1 ("Can't evaluate bulk DML statement"
-# in ``_insert_scheduled_flow_runs``): the server never creates the runs of a schedule. Until the
-# pinned versions agree, this loop does its job from the serving process: it creates the runs due
-# in the next ``horizon`` for each active schedule, one per (deployment, time) through an idempotency
-# key, so any number of keepers (one per machine) never make a run twice.
-
-KEEP_EVERY_S = 30.0
-HORIZON = timedelta(minutes=20)
-
-
-def _names(municipality: Municipality) -> list[str]:
-    slug = municipality.slug
-    flows = {
-        "collect": "infopole-collect",
-        "analyse": "infopole-analyse",
-        "index": "infopole-index",
-        "cases": "infopole-cases",
-        "alerts": "infopole-alerts",
-        "health": "infopole-health",
-        "weekly-report": "infopole-reports",
-        "quarterly-report": "infopole-reports",
-    }
-    return [f"{flow}/{slug}-{name}" for name, flow in flows.items()]
-
-
-def keep_schedules(
-    deployment_names: list[str], *, stop: threading.Event | None = None, once: bool = False
-) -> int:
-    """Make sure the runs due soon of these deployments (``flow/deployment`` names) exist; how many."""
-    from prefect.client.schemas.objects import StateType
-    from prefect.exceptions import ObjectNotFound
-    from prefect.server.schemas import schedules as server_schedules
-    from prefect.states import Scheduled
-
-    created = 0
-    while True:
-        now = datetime.now(UTC)
-        with get_client(sync_client=True) as client:
-            for name in deployment_names:
-                try:
-                    deployment = client.read_deployment_by_name(name)
-                except ObjectNotFound:
-                    continue  # not registered yet: the next round
-                if deployment.paused:
-                    continue
-                for item in deployment.schedules:
-                    if not item.active:
-                        continue
-                    kind = type(item.schedule).__name__
-                    schedule = getattr(server_schedules, kind).model_validate(item.schedule.model_dump())
-                    for moment in asyncio.run(schedule.get_dates(n=10, start=now, end=now + HORIZON)):
-                        run = client.create_flow_run_from_deployment(
-                            deployment.id,
-                            state=Scheduled(scheduled_time=moment),
-                            idempotency_key=f"infopole-schedule-{item.id}-{moment.isoformat()}",
-                        )
-                        created += int(run.state is not None and run.state.type is StateType.SCHEDULED)
-        if once or (stop is not None and stop.wait(KEEP_EVERY_S)):
-            return created
-        if stop is None:
-            time.sleep(KEEP_EVERY_S)
+    serve(*deployments(municipality_file, data_dir), pause_on_shutdown=False)
 
 
 def deploy_to_pool(municipality_file: str, data_dir: str, work_pool: str) -> dict[str, str]:
@@ -211,9 +135,3 @@ def deploy_to_pool(municipality_file: str, data_dir: str, work_pool: str) -> dic
     for deployment in deployments(municipality_file, data_dir, entrypoint_type=EntrypointType.MODULE_PATH):
         ids[deployment.name] = str(deployment.apply(work_pool_name=work_pool))
     return ids
-
-
-def keep_schedules_for(municipality_file: str) -> None:
-    """The keeper alone, for a work-pool setup (run it on any one or more machines)."""
-    quiet_third_parties()
-    keep_schedules(_names(load_municipality(Path(municipality_file))))
