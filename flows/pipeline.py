@@ -191,6 +191,18 @@ def collect_source(runtime: Runtime, source_id: str) -> dict[str, int]:
     return {"new": saved.new, "edited": saved.edited, "deleted": saved.deleted}
 
 
+@task(cache_policy=NO_CACHE)
+def snapshot_subscribers(runtime: Runtime) -> dict[str, Any]:
+    """Subscriber counts of the official pages after the crawl (госпаблики); a failure is reported,
+    never fatal to the crawl."""
+    try:
+        done = steps.gospabliki_subscribers(runtime.db, runtime.municipality, runtime.collectors)
+    except Exception as error:  # a counter must not fail the crawl that already saved its posts
+        get_run_logger().warning("subscribers not recorded: %s: %s", type(error).__name__, error)
+        return {"recorded": 0, "failed": {"all": f"{type(error).__name__}: {error}"}}
+    return {"recorded": len(done.recorded), "failed": dict(done.failed)}
+
+
 @flow(name="infopole-collect", log_prints=True)
 def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | None = None) -> dict[str, Any]:
     """Collect every enabled source (or only ``sources``) side by side; a failing source is reported
@@ -217,6 +229,8 @@ def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | Non
                 continue
             for key in ("new", "edited", "deleted"):
                 summary[key] += result[key]
+        if sources is None:
+            summary["subscribers"] = snapshot_subscribers(runtime)
     get_run_logger().info("collected: %s", summary)
     return summary
 

@@ -28,6 +28,7 @@ from infopole.domain.source import Source, SourceKind
 from infopole.gospabliki.run import GospablikiRun
 from infopole.gospabliki.run import run as run_gospabliki
 from infopole.gospabliki.store import GospablikiStore
+from infopole.gospabliki.subscribers import SubscribersRun, readers_from, record_subscribers
 from infopole.incidents.replies import official_authors
 from infopole.storage.db import Database
 from infopole.storage.incidents import CaseReport, IncidentStore
@@ -273,3 +274,17 @@ def gospabliki(
     """Official pages: complaints under them left unanswered past the deadline become cases (once),
     and silent pages or overdue answers become alerts, recorded before the alerts are delivered."""
     return run_gospabliki(GospablikiStore(db), incidents, alert_store, municipality, clock(), salt=salt)
+
+
+def gospabliki_subscribers(
+    db: Database,
+    municipality: Municipality,
+    collectors: Mapping[SourceKind, Collector],
+    *,
+    clock: Clock = utc_now,
+) -> SubscribersRun:
+    """After a crawl: the subscriber counts of the official pages, through the collectors' own
+    clients, so every crawl leaves a point of the subscribers trend (one per page and day)."""
+    if not municipality.gospabliki.enabled or not municipality.official_pages:
+        return SubscribersRun()
+    return record_subscribers(GospablikiStore(db), municipality, readers_from(collectors), clock())

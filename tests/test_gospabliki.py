@@ -215,6 +215,16 @@ def month_views(world: World) -> dict[str, PageView]:
 # --- pure pieces ------------------------------------------------------------------------------------
 
 
+class EightHours:
+    """A term of eight calendar hours, with working time counted as calendar time."""
+
+    def due(self, comment: Post, analysis: object) -> datetime:
+        return comment.published_at + timedelta(hours=8)
+
+    def working_hours(self, start: datetime, end: datetime) -> float:
+        return (end - start).total_seconds() / 3600
+
+
 def test_gaps_are_stretches_longer_than_the_norm_clipped_to_the_period() -> None:
     start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
     times = [datetime(2026, 11, d, tzinfo=UTC) for d in (2, 3, 10, 12)]
@@ -254,7 +264,7 @@ def test_an_answer_counts_only_from_the_page_and_after_the_comment() -> None:
         author_id="",
         published_at=NOW + timedelta(hours=5),
     )
-    term = lambda moment: moment + timedelta(hours=8)  # noqa: E731
+    term = EightHours()
     later = NOW + timedelta(days=1)
     [check] = check_comments([post], [(question, None), (stranger, None)], officials, term, later)
     assert check.kind is CommentKind.QUESTION and not check.answered and check.overdue(later)
@@ -311,6 +321,9 @@ def test_questions_complaints_answers_and_answer_times(world: World) -> None:
     assert (admin.questions, admin.complaints, admin.answered, admin.formal) == (2, 2, 2, 1)
     assert [check.comment.key for check in admin.overdue] == [key(ids["c2"])]
     assert admin.median_answer_hours == 13.0
+    # Wednesday 13:00 → 15:00 Moscow is 2 working hours; Tuesday 11:00 → Wednesday 11:00 is 7 + 2
+    assert (q1.answer_working_hours, c3.answer_working_hours) == (2.0, 9.0)
+    assert admin.median_answer_working_hours == 5.5
 
 
 def test_traffic_lights_with_reasons(world: World) -> None:
@@ -384,7 +397,7 @@ def test_the_monthly_report_matches_the_database(world: World) -> None:
     topics = list(book["Темы"].iter_rows(min_row=2, values_only=True))
     assert sum(row[2] for row in topics if row[0] == "Администрация района") == len(ADMIN_DAYS)
     comments = list(book["Комментарии"].iter_rows(min_row=2, values_only=True))
-    assert len(comments) == 4 and sum(1 for row in comments if row[9] == "да") == 1
+    assert len(comments) == 4 and sum(1 for row in comments if row[10] == "да") == 1
     reach = {row[0]: row for row in book["Охват"].iter_rows(min_row=2, values_only=True)}
     assert reach["Администрация района"][3] == 500 and reach["Администрация района"][7] == 250
     document = Document(io.BytesIO(to_docx(built)))
@@ -417,7 +430,7 @@ def test_the_cli_status_and_report(world: World, tmp_path: Path, monkeypatch: py
     published = sum(
         1 for day in ADMIN_DAYS if at(day) <= datetime.now(UTC).timestamp()
     )  # the CLI's clock is real
-    assert sheet["F4"].value == published
+    assert sheet["G4"].value == published
     assert (tmp_path / "gospabliki-test-2026-11.docx").stat().st_size > 0
     assert runner.invoke(app, ["gospabliki", "report", "--month", "ноябрь", *options]).exit_code == 2
 
@@ -439,7 +452,7 @@ def test_the_dashboard_page(world: World) -> None:
         assert client.get("/gospabliki/page/nope").status_code == 404
         xlsx = client.get("/gospabliki/report.xlsx", params={"month": "2026-11"})
         assert xlsx.status_code == 200
-        assert load_workbook(io.BytesIO(xlsx.content))["Сводка"]["F4"].value == len(ADMIN_DAYS)
+        assert load_workbook(io.BytesIO(xlsx.content))["Сводка"]["G4"].value == len(ADMIN_DAYS)
     runtime.close()
 
 

@@ -8,10 +8,11 @@ application's secret and the token: a wrong one is answered with 104, an unknown
 with 102 (session expired), an unknown application with 101.
 
 Implemented methods: ``search.quick`` (``types=GROUP``), ``group.getInfo`` (``fields`` members_count,
-city, shortname), ``mediatopic.getTopics`` (newest first, opaque
-``anchor`` paging, ``has_more``), ``mediatopic.getByIds`` and ``discussions.getComments``
-(``GROUP_TOPIC``, oldest first, anchors). The dataset can be changed while served (add,
-edit and delete topics, add comments), and ``fail()`` scripts error codes per method.
+city, shortname), ``group.getCounters`` (``counterTypes`` MEMBERS, THEMES),
+``mediatopic.getTopics`` (newest first, opaque ``anchor`` paging, ``has_more``),
+``mediatopic.getByIds`` and ``discussions.getComments`` (``GROUP_TOPIC``, oldest first, anchors;
+a group answering as itself is ``author_type`` GROUP). The dataset can be changed while served
+(add, edit and delete topics, add comments), and ``fail()`` scripts error codes per method.
 """
 
 from __future__ import annotations
@@ -144,11 +145,14 @@ class OkDataset:
         topic_id: str,
         text: str,
         *,
-        author_id: str,
+        author_id: str = "",
         date: int | None = None,
         reply_to: str | None = None,
         likes: int = 0,
+        as_group: bool = False,
     ) -> str:
+        """A comment under a topic; ``as_group``: the group answers as itself (``author_type`` GROUP,
+        ``author_id`` the group's id), as an administrator does on an official page."""
         with self.lock:
             group = self.groups[gid]
             comment_id = (
@@ -160,8 +164,8 @@ class OkDataset:
                 "id": comment_id,
                 "date": moment.astimezone(MOSCOW).strftime("%Y-%m-%d %H:%M:%S"),
                 "text": text,
-                "author_id": author_id,
-                "author_type": "USER",
+                "author_id": gid if as_group else author_id,
+                "author_type": "GROUP" if as_group else "USER",
                 "like_count": likes,
             }
             if reply_to is not None:
@@ -295,6 +299,15 @@ class FakeOkServer(LocalServer):
             info.update({key: value for key, value in extra.items() if key in wanted and value})
             groups.append(info)
         return groups
+
+    def _m_group_getCounters(self, params: dict[str, str]) -> dict[str, Any]:
+        """``{"counters": {"members": N, "themes": M}}`` for the requested ``counterTypes``."""
+        group = self._group(params.get("group_id"))
+        wanted = {t.strip().upper() for t in params.get("counterTypes", "").split(",") if t.strip()}
+        if not wanted:
+            raise OkApiError(100, "counterTypes")
+        known = {"MEMBERS": ("members", group.members_count), "THEMES": ("themes", len(group.topics))}
+        return {"counters": dict(known[name] for name in sorted(wanted) if name in known)}
 
     def _m_search_quick(self, params: dict[str, str]) -> dict[str, Any]:
         """Groups whose name or description has every query word (6-letter stems); ``types=GROUP`` only."""

@@ -29,6 +29,7 @@ class FakeChannel:
     next_post: int = 1
     next_comment: int = 1
     private: bool = False
+    participants: int = 0  # ``ChannelFull.participants_count``: the channel's subscribers
 
 
 class FakeTelegramGateway:
@@ -78,6 +79,7 @@ class FakeTelegramGateway:
         views: int = 0,
         forwards: int = 0,
         forwarded_from: tuple[int, int] | None = None,
+        pinned: bool = False,
     ) -> int:
         channel = self.channels[username]
         message_id = channel.next_post
@@ -98,6 +100,7 @@ class FakeTelegramGateway:
             views=views,
             forwards=forwards,
             fwd_from=fwd,
+            pinned=pinned or None,
             replies=types.MessageReplies(
                 replies=0, replies_pts=1, comments=True, channel_id=channel.discussion.id
             ),
@@ -111,12 +114,23 @@ class FakeTelegramGateway:
         post_id: int,
         text: str,
         *,
-        user_id: int,
+        user_id: int = 0,
         date: datetime,
         reply_to: int | None = None,
+        as_channel: bool = False,
+        as_group: bool = False,
     ) -> int:
-        """A comment in the discussion group; ``reply_to`` (a comment id) answers another comment."""
+        """A comment in the discussion group; ``reply_to`` (a comment id) answers another comment.
+
+        An administrator answers as the channel itself (``as_channel``: ``from_id`` is the channel's
+        ``PeerChannel``) or anonymously in the group (``as_group``: ``from_id`` is the discussion
+        group's own ``PeerChannel``), as Telegram sends both."""
         channel = self.channels[username]
+        sender: types.PeerUser | types.PeerChannel = types.PeerUser(user_id)
+        if as_channel:
+            sender = types.PeerChannel(channel.entity.id)
+        elif as_group:
+            sender = types.PeerChannel(channel.discussion.id)
         comment_id = channel.next_comment
         channel.next_comment += 1
         thread_head = -post_id  # the discussion group's copy of the post; its id is private to the group
@@ -131,7 +145,7 @@ class FakeTelegramGateway:
                 peer_id=types.PeerChannel(channel.discussion.id),
                 date=date,
                 message=text,
-                from_id=types.PeerUser(user_id),
+                from_id=sender,
                 reply_to=header,
             )
         )
@@ -140,6 +154,9 @@ class FakeTelegramGateway:
         replies.replies += 1
         replies.max_id = comment_id
         return comment_id
+
+    def pin(self, username: str, message_id: int, pinned: bool = True) -> None:
+        self.channels[username].posts[message_id].pinned = pinned or None
 
     def edit(self, username: str, message_id: int, text: str, *, at: datetime) -> None:
         message = self.channels[username].posts[message_id]
@@ -180,6 +197,27 @@ class FakeTelegramGateway:
             self._check_flood("iter_messages", returned)
             yield chan.posts[message_id]
         self._check_flood("iter_messages", len(ids))
+
+    def full_channel(self, channel: str) -> types.messages.ChatFull:
+        """``channels.GetFullChannelRequest``: the channel's ``ChannelFull`` (``participants_count``,
+        ``linked_chat_id``) with the channel and its discussion group in ``chats``."""
+        self.calls.append(("full_channel", channel, {}))
+        chan = self._channel(channel)
+        self._check_flood("full_channel", 0)
+        full = types.ChannelFull(
+            id=chan.entity.id,
+            about="",
+            read_inbox_max_id=0,
+            read_outbox_max_id=0,
+            unread_count=0,
+            chat_photo=types.PhotoEmpty(id=0),
+            notify_settings=types.PeerNotifySettings(),
+            bot_info=[],
+            pts=1,
+            participants_count=chan.participants,
+            linked_chat_id=chan.discussion.id,
+        )
+        return types.messages.ChatFull(full_chat=full, chats=[chan.entity, chan.discussion], users=[])
 
     def iter_replies(self, channel: str, post_id: int, *, min_id: int = 0) -> Iterator[types.Message]:
         self.calls.append(("iter_replies", channel, {"post_id": post_id, "min_id": min_id}))

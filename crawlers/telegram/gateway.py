@@ -141,6 +141,16 @@ class TelethonGateway:
     def iter_messages(self, channel: str, *, min_id: int = 0, offset_id: int = 0) -> Iterator[types.Message]:
         return self._iterate(lambda client: client.iter_messages(channel, min_id=min_id, offset_id=offset_id))
 
+    def full_channel(self, channel: str) -> types.messages.ChatFull:
+        """``channels.GetFullChannelRequest``: ``full_chat.participants_count`` is the subscribers."""
+        from telethon.tl.functions.channels import GetFullChannelRequest
+
+        async def call() -> types.messages.ChatFull:
+            client = await self._connected()
+            return await client(GetFullChannelRequest(channel))
+
+        return self._run(call)
+
     def iter_replies(self, channel: str, post_id: int, *, min_id: int = 0) -> Iterator[types.Message]:
         return self._iterate(lambda client: client.iter_messages(channel, reply_to=post_id, min_id=min_id))
 

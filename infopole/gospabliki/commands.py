@@ -111,17 +111,15 @@ def check_command(municipality: MunicipalityOption = None, data_dir: DataDirOpti
 
 @app.command()
 def subscribers(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
-    """Записать число подписчиков госпабликов (ВКонтакте) / record subscriber counts (VK)."""
+    """Записать число подписчиков госпабликов (ВКонтакте, ОК, Telegram) / record subscriber counts."""
     from infopole.gospabliki.store import GospablikiStore
-    from infopole.gospabliki.subscribers import record_subscribers
+    from infopole.gospabliki.subscribers import readers_from, record_subscribers
 
     with _runtime(municipality, data_dir) as runtime:
-        vk = None
-        if runtime.settings.vk_token is not None:
-            from crawlers.vk.client import VkClient
-
-            vk = VkClient.from_settings(runtime.settings)
-        done = record_subscribers(GospablikiStore(runtime.db), runtime.municipality, vk, datetime.now(UTC))
+        readers = readers_from(runtime.collectors)
+        done = record_subscribers(
+            GospablikiStore(runtime.db), runtime.municipality, readers, datetime.now(UTC)
+        )
         for source_id, count in sorted(done.recorded.items()):
             typer.echo(f"{source_id}: {count}")
         for platform, error in done.failed.items():

@@ -12,10 +12,11 @@ answer but is flagged. Pure: no I/O, the clock and the answer term are passed in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post, PostKind
@@ -23,7 +24,16 @@ from infopole.incidents.formal import is_formal_reply
 from infopole.incidents.replies import OfficialAuthors
 
 Analysed = tuple[Post, Analysis | None]
-Term = Callable[[datetime], datetime]  # when a comment written at this moment must be answered
+
+
+class Term(Protocol):
+    """The answer term: when a comment must be answered, and how long an answer took in working time.
+
+    ``infopole.gospabliki.compute.SlaTerm`` is the appeals queue's policy on the production calendar."""
+
+    def due(self, comment: Post, analysis: Analysis | None) -> datetime: ...
+
+    def working_hours(self, start: datetime, end: datetime) -> float: ...
 
 
 class CommentKind(StrEnum):
@@ -73,6 +83,7 @@ class CommentCheck:
     answer_key: str | None = None
     answered_at: datetime | None = None
     formal: bool = False  # every answer the page gave is an отписка
+    answer_working_hours: float | None = None  # working hours to the answer, on the term's calendar
 
     @property
     def block(self) -> str | None:
@@ -135,11 +146,14 @@ def check_comments(
             CommentCheck(
                 comment=comment,
                 kind=kind,
-                due_at=term(comment.published_at),
+                due_at=term.due(comment, analysis),
                 analysis=analysis,
                 answer_key=first.key if first else None,
                 answered_at=first.published_at if first else None,
                 formal=bool(replies) and all(is_formal_reply(reply.text) for reply in replies),
+                answer_working_hours=(
+                    term.working_hours(comment.published_at, first.published_at) if first else None
+                ),
             )
         )
     return checks

@@ -1,8 +1,11 @@
 """Stats and statuses of every official page of the register, read from the database.
 
-The answer term: ``gospabliki.answer_hours`` (or the appeals queue's ``sla.first_answer_hours``)
-counted in working hours on the production calendar, like the first answer to a case, unless
-``answer_in_working_hours`` is off.
+The answer term is the appeals queue's SLA for a social-network message: the first answer is due
+within ``sla.first_answer_hours`` working hours (``first_answer_hours_urgent`` when the NLP's risk
+makes the case urgent, ``infopole.incidents.cases.priority_of``) on the production calendar of the
+municipality, exactly as a case opened from the comment would be due. ``gospabliki.answer_hours``
+overrides the hours for every comment; ``answer_in_working_hours: false`` counts them in calendar
+hours. Times to answer are reported both ways: calendar hours and working hours on that calendar.
 """
 
 from __future__ import annotations
@@ -11,20 +14,48 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from infopole.config.municipality import Municipality
+from infopole.domain.analysis import Analysis
+from infopole.domain.incident import Priority
+from infopole.domain.post import Post
 from infopole.gospabliki.checks import PageStatus, page_status
-from infopole.gospabliki.comments import Term
 from infopole.gospabliki.metrics import PageStats, Period, page_stats
 from infopole.gospabliki.store import GospablikiStore, page_officials, pages
-from infopole.incidents.sla import calendar_for
+from infopole.incidents.calendar import WorkingCalendar
+from infopole.incidents.cases import priority_of
+from infopole.incidents.sla import calendar_for, first_answer_hours
 
 
-def answer_term(municipality: Municipality) -> Term:
-    config = municipality.gospabliki
-    hours = config.answer_hours or municipality.sla.first_answer_hours
-    if not config.answer_in_working_hours:
-        return lambda moment: moment + timedelta(hours=hours)
-    calendar = calendar_for(municipality.sla, municipality.timezone)
-    return lambda moment: calendar.add_working_hours(moment, hours)
+@dataclass(frozen=True)
+class SlaTerm:
+    """``comments.Term`` from the municipality's ``sla`` and ``gospabliki`` settings."""
+
+    municipality: Municipality
+    calendar: WorkingCalendar
+
+    @classmethod
+    def of(cls, municipality: Municipality) -> SlaTerm:
+        return cls(municipality, calendar_for(municipality.sla, municipality.timezone))
+
+    def hours(self, analysis: Analysis | None) -> float:
+        """The queue's first-answer hours for a case opened from this comment (or the override)."""
+        override = self.municipality.gospabliki.answer_hours
+        if override:
+            return override
+        priority = priority_of(analysis) if analysis is not None else Priority.NORMAL
+        return first_answer_hours(self.municipality.sla, priority)
+
+    def due(self, comment: Post, analysis: Analysis | None) -> datetime:
+        hours = self.hours(analysis)
+        if not self.municipality.gospabliki.answer_in_working_hours:
+            return comment.published_at + timedelta(hours=hours)
+        return self.calendar.add_working_hours(comment.published_at, hours)
+
+    def working_hours(self, start: datetime, end: datetime) -> float:
+        return self.calendar.working_time_between(start, end).total_seconds() / 3600
+
+
+def answer_term(municipality: Municipality) -> SlaTerm:
+    return SlaTerm.of(municipality)
 
 
 @dataclass(frozen=True)
@@ -42,17 +73,19 @@ def compute(
     term = answer_term(municipality)
     views = []
     for page, source in pages(municipality):
-        data = store.page_input(source, officials, period.start, min(now, period.end))
+        own = store.page_identities(source, officials, salt)  # the page answering as itself
+        data = store.page_input(source, own, period.start, min(now, period.end))
         stats = page_stats(
             page,
             source.title,
             data,
             period,
-            officials=officials,
+            officials=own,
             term=term,
             now=now,
             gap_days=config.gap_days,
             rules=config.content_rules,
+            platform=source.platform.value,
         )
         views.append(PageView(stats, page_status(stats, config, collected=source.enabled)))
     return views

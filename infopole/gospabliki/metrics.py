@@ -122,6 +122,8 @@ class PageStats:
     content: tuple[ContentResult, ...]
     pinned: tuple[Post, ...]  # currently pinned publications of the page
     checks: tuple[CommentCheck, ...] = field(default=())
+    subscribers_trend: tuple[tuple[datetime, int], ...] = ()  # the counts measured in the period
+    platform: str = ""  # vk, ok, telegram
 
     # --- reach --------------------------------------------------------------------------------
 
@@ -188,6 +190,15 @@ class PageStats:
         return statistics.median(hours) if hours else None
 
     @property
+    def median_answer_working_hours(self) -> float | None:
+        """The same answers in working hours of the municipality's calendar (a night or a weekend
+        before the answer counts in calendar hours, not here)."""
+        hours = [
+            check.answer_working_hours for check in self.checks if check.answer_working_hours is not None
+        ]
+        return statistics.median(hours) if hours else None
+
+    @property
     def answered_share(self) -> float | None:
         return self.answered / len(self.checks) if self.checks else None
 
@@ -203,6 +214,7 @@ def page_stats(
     now: datetime,
     gap_days: int | None = None,
     rules: Sequence[ContentRule] = (),
+    platform: str = "",
 ) -> PageStats:
     """Everything the report and the status need about ``page`` in ``period``, as of ``now``."""
     asof = min(now, period.end)
@@ -224,7 +236,8 @@ def page_stats(
     )
     posts = [post for post, _ in published]
     counts = [count for at, count in sorted(data.subscribers) if at <= asof]
-    in_period = [count for at, count in sorted(data.subscribers) if period.start <= at <= asof]
+    trend = tuple((at, count) for at, count in sorted(data.subscribers) if period.start <= at <= asof)
+    in_period = [count for _, count in trend]
     return PageStats(
         page=page,
         title=title,
@@ -240,6 +253,8 @@ def page_stats(
         comments=sum(post.metrics.comments for post in posts),
         subscribers_start=in_period[0] if in_period else None,
         subscribers_end=counts[-1] if counts else None,
+        subscribers_trend=trend,
+        platform=platform,
         blocks=dict(blocks.most_common()),
         content=tuple(content_results(posts, rules, page, period)),
         pinned=tuple(

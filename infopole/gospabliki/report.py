@@ -21,6 +21,7 @@ from infopole.gospabliki.checks import Light
 from infopole.gospabliki.compute import PageView
 from infopole.gospabliki.metrics import Period
 
+PLATFORMS = {"vk": "ВКонтакте", "ok": "Одноклассники", "telegram": "Telegram"}
 COUNTERS = (("views", "просмотры"), ("likes", "лайки"), ("reposts", "репосты"), ("comments", "комментарии"))
 FILLS = {
     Light.GREEN: "C6EFCE",
@@ -32,6 +33,7 @@ FILLS = {
 SUMMARY = (
     ("institution", "Учреждение"),
     ("page", "Страница"),
+    ("platform", "Площадка"),
     ("category", "Категория"),
     ("responsible", "Ответственный"),
     ("status", "Статус"),
@@ -51,6 +53,7 @@ SUMMARY = (
     ("overdue", "Без ответа сверх срока"),
     ("formal", "Отписок"),
     ("median_answer_hours", "Медиана времени ответа, ч"),
+    ("median_answer_working_hours", "Медиана времени ответа, раб. ч"),
     ("content", "Обязательный контент"),
     ("reasons", "Замечания"),
 )
@@ -66,6 +69,7 @@ def summary_row(view: PageView) -> dict[str, Any]:
         "light": status.light.value,
         "institution": stats.page.institution,
         "page": stats.title,
+        "platform": PLATFORMS.get(stats.platform, stats.platform),
         "category": stats.page.category,
         "responsible": stats.page.responsible,
         "status": status.light.label,
@@ -85,6 +89,7 @@ def summary_row(view: PageView) -> dict[str, Any]:
         "overdue": len(stats.overdue),
         "formal": stats.formal,
         "median_answer_hours": _round(stats.median_answer_hours),
+        "median_answer_working_hours": _round(stats.median_answer_working_hours),
         "content": content,
         "reasons": "; ".join(status.reasons) or "нарушений нет",
     }
@@ -167,6 +172,7 @@ def to_xlsx(report: Report) -> bytes:
             "Ссылка",
             "Ответ",
             "Время ответа, ч",
+            "Время ответа, раб. ч",
             "Отписка",
             "Срок",
             "Просрочен",
@@ -184,12 +190,23 @@ def to_xlsx(report: Report) -> bytes:
                     check.comment.url,
                     _local(check.answered_at, report.tz) if check.answered_at else "нет",
                     _round(check.answer_hours),
+                    _round(check.answer_working_hours),
                     "да" if check.formal else "",
                     _local(check.due_at, report.tz),
                     "да" if check.overdue(stats.asof) else "",
                 ]
             )
-    _header(comments, 1, 10)
+    _header(comments, 1, 11)
+
+    trend = book.create_sheet("Подписчики")
+    trend.append(["Страница", "Дата", "Подписчиков", "Изменение"])
+    for view in report.views:
+        previous: int | None = None
+        for moment, count in view.stats.subscribers_trend:
+            change = None if previous is None else count - previous
+            trend.append([view.stats.title, f"{moment.astimezone(report.tz):%d.%m.%Y}", count, change])
+            previous = count
+    _header(trend, 1, 4)
 
     gaps = book.create_sheet("Перерывы")
     gaps.append(["Страница", "С", "По", "Дней", "Норма, дн."])
@@ -267,11 +284,13 @@ def to_docx(report: Report) -> bytes:
         ("posts", "Публикаций"),
         ("views", "Просмотры"),
         ("subscribers_end", "Подписчиков"),
+        ("subscribers_change", "Прирост подписчиков"),
         ("questions", "Вопросов"),
         ("complaints", "Жалоб"),
         ("answered", "С ответом"),
         ("overdue", "Без ответа сверх срока"),
         ("median_answer_hours", "Медиана ответа, ч"),
+        ("median_answer_working_hours", "Медиана ответа, раб. ч"),
     )
     table = document.add_table(rows=1, cols=len(columns))
     table.style = "Table Grid"
@@ -286,6 +305,11 @@ def to_docx(report: Report) -> bytes:
         paragraph = document.add_paragraph(style="List Bullet")
         paragraph.add_run(f"{row['page']} ({row['institution']}): ").bold = True
         paragraph.add_run(row["reasons"])
+        if view.stats.subscribers_trend:
+            document.add_paragraph(
+                f"Подписчики: {row['subscribers_start']} → {row['subscribers_end']} "
+                f"({row['subscribers_change']:+d}), замеров {len(view.stats.subscribers_trend)}."
+            )
         if view.stats.blocks:
             topics = ", ".join(
                 f"{block} — {round(100 * view.stats.block_share(block))}%" for block in view.stats.blocks

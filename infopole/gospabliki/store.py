@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 
 from infopole.config.municipality import Municipality, OfficialPage
 from infopole.domain.analysis import Analysis
-from infopole.domain.post import PostKind, pseudonymise
+from infopole.domain.post import Platform, PostKind, pseudonymise
 from infopole.domain.source import Source
 from infopole.gospabliki.comments import Analysed
 from infopole.gospabliki.metrics import PageInput
 from infopole.incidents.replies import OfficialAuthors, official_authors
 from infopole.storage.db import Database
 from infopole.storage.posts import _to_post
-from infopole.storage.tables import AnalysisRow, PostRow, SubscriberCountRow
+from infopole.storage.tables import AnalysisRow, PostRow, RawPayloadRow, SubscriberCountRow
 
 LOOKBACK = timedelta(days=62)  # comments of the period may sit under posts this much older
 
@@ -39,6 +39,43 @@ def page_officials(municipality: Municipality, salt: str) -> OfficialAuthors:
 class GospablikiStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def page_identities(self, source: Source, officials: OfficialAuthors, salt: str) -> OfficialAuthors:
+        """``officials`` plus the ids a Telegram page answers under in its discussion group.
+
+        Comments live in the channel's linked group (owner ``c<group id>``), where an administrator
+        writes either as the channel (``from_id`` the channel's numeric id) or anonymously as the
+        group (``from_id`` the group's id); the collector pseudonymises those numeric ids, not the
+        username the register names. The group's id is in the comments' owner, the channel's in the
+        raw ``Message`` of its posts (``peer_id.channel_id``), so both are read back from the store.
+        A message a stranger sends as some other channel stays a resident's comment.
+        """
+        if source.platform is not Platform.TELEGRAM:
+            return officials
+        with self.db.session() as session:
+            groups = session.scalars(
+                select(PostRow.owner_id)
+                .where(
+                    PostRow.source_id == source.id,
+                    PostRow.kind == PostKind.COMMENT.value,
+                    PostRow.owner_id.like("c%"),
+                )
+                .distinct()
+            ).all()
+            payloads = session.scalars(
+                select(RawPayloadRow.payload)
+                .join(PostRow, PostRow.key == RawPayloadRow.item_key)
+                .where(PostRow.source_id == source.id, PostRow.kind == PostKind.POST.value)
+                .order_by(RawPayloadRow.fetched_at.desc())
+                .limit(20)
+            ).all()
+        numeric = {owner[1:] for owner in groups if owner[1:].isdigit()}
+        for payload in payloads:
+            peer = payload.get("peer_id") if isinstance(payload, dict) else None
+            if isinstance(peer, dict) and peer.get("_") == "PeerChannel" and peer.get("channel_id"):
+                numeric.add(str(peer["channel_id"]))
+        ids = {pseudonymise(Platform.TELEGRAM, value, salt) for value in numeric}
+        return OfficialAuthors(officials.author_ids | ids, officials.walls)
 
     def page_input(
         self, source: Source, officials: OfficialAuthors, start: datetime, until: datetime

@@ -1,10 +1,21 @@
-"""Subscriber counts of official pages, where the platform exposes them: VK ``groups.getById`` with
-``fields=members_count``. Counts are stored once a day per page (``GospablikiStore``), which is the
-subscribers trend of the monthly report."""
+"""Subscriber counts of official pages, where the platform exposes them, snapshotted per crawl.
+
+* VK: ``groups.getById`` with ``fields=members_count`` (one request for every community);
+* OK: ``group.getInfo`` with ``fields=members_count`` (one request for every group);
+* Telegram through Telethon: ``channels.GetFullChannelRequest`` → ``full_chat.participants_count``;
+* Telegram without credentials: the t.me/s preview's ``.tgme_channel_info_counter`` whose
+  ``.counter_type`` is «subscribers», printed with K/M suffixes («1.2K» is 1,200: the preview rounds,
+  so a small change may not show).
+
+The readers are the clients the collectors already hold (``readers_from``), so a count costs the
+same rate limits and credentials as the crawl. ``GospablikiStore`` keeps one count per page and
+local day (the last crawl of the day wins): that is the subscribers trend of the drill-down and the
+monthly report. A platform or a page that fails is reported and the others are still recorded.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,11 +26,49 @@ from infopole.domain.source import Source, SourceKind
 from infopole.gospabliki.store import GospablikiStore, pages
 
 
-class VkCaller(Protocol):
+class ApiCaller(Protocol):
+    """``VkClient`` and ``OkClient``: ``call(method, **params)`` → the decoded answer."""
+
     def call(self, method: str, **params: Any) -> Any: ...
 
 
-def vk_members(client: VkCaller, sources: Iterable[Source]) -> dict[str, int]:
+class PreviewPages(Protocol):
+    """``crawlers.telegram.fetch.PreviewFetcher``: ``page(channel)`` → a Scrapy ``HtmlResponse``."""
+
+    def page(self, channel: str, before: int | None = None) -> Any: ...
+
+
+class FullChannels(Protocol):
+    """``TelethonGateway`` (and the fake): ``full_channel(username)`` → ``messages.ChatFull``."""
+
+    def full_channel(self, channel: str) -> Any: ...
+
+
+VkCaller = ApiCaller  # the name the CLI and older callers use
+
+
+@dataclass(frozen=True)
+class Readers:
+    vk: ApiCaller | None = None
+    ok: ApiCaller | None = None
+    telegram: FullChannels | None = None
+    telegram_preview: PreviewPages | None = None
+
+
+def readers_from(collectors: Mapping[SourceKind, object]) -> Readers:
+    """The clients of the runtime's collectors: ``.client`` of the VK and OK ones, ``.gateway`` of the
+    Telethon collector or ``.fetcher`` of the t.me/s one."""
+    telegram = collectors.get(SourceKind.TG_CHANNEL)
+    gateway = getattr(telegram, "gateway", None)
+    return Readers(
+        vk=getattr(collectors.get(SourceKind.VK_WALL), "client", None),
+        ok=getattr(collectors.get(SourceKind.OK_GROUP), "client", None),
+        telegram=gateway if callable(getattr(gateway, "full_channel", None)) else None,
+        telegram_preview=getattr(telegram, "fetcher", None),
+    )
+
+
+def vk_members(client: ApiCaller, sources: Iterable[Source]) -> dict[str, int]:
     """Members of the VK communities among ``sources`` (one request for all), by source id."""
     wanted = {
         source.target.lstrip("-"): source.id
@@ -37,23 +86,111 @@ def vk_members(client: VkCaller, sources: Iterable[Source]) -> dict[str, int]:
     }
 
 
+def ok_members(client: ApiCaller, sources: Iterable[Source]) -> dict[str, int]:
+    """Members of the OK groups among ``sources``: ``group.getInfo`` answers a list of
+    ``{"uid": …, "members_count": …}`` (a group without members omits the field)."""
+    wanted = {source.target.strip(): source.id for source in sources if source.kind is SourceKind.OK_GROUP}
+    if not wanted:
+        return {}
+    response = client.call("group.getInfo", uids=",".join(wanted), fields="members_count")
+    groups = response if isinstance(response, list) else []
+    return {
+        wanted[str(group["uid"])]: int(group.get("members_count") or 0)
+        for group in groups
+        if str(group.get("uid")) in wanted
+    }
+
+
+def preview_subscribers(response: Any) -> int | None:
+    """The «subscribers» counter of a t.me/s page; None when the page shows none (not a channel)."""
+    from crawlers.telegram.preview import parse_count
+
+    for counter in response.css(".tgme_channel_info_counter"):
+        kind = (counter.css(".counter_type::text").get() or "").strip().lower()
+        if kind in ("subscribers", "subscriber", "подписчиков", "подписчика", "подписчик"):
+            return parse_count(counter.css(".counter_value::text").get())
+    return None
+
+
+def telegram_members(
+    read: Callable[[str], int | None], sources: Iterable[Source], failed: dict[str, str]
+) -> dict[str, int]:
+    """``read(channel)`` for each Telegram channel among ``sources``; one that fails goes to ``failed``."""
+    from crawlers.telegram.preview import channel_name
+
+    counts = {}
+    for source in sources:
+        if source.kind is not SourceKind.TG_CHANNEL:
+            continue
+        try:
+            count = read(channel_name(source.target))
+        except (CollectorError, ValueError) as error:
+            failed[source.id] = str(error)
+            continue
+        if count is not None:
+            counts[source.id] = count
+    return counts
+
+
+def _full_channel(gateway: FullChannels) -> Callable[[str], int | None]:
+    def read(channel: str) -> int | None:
+        from crawlers.telegram.api_collector import translate
+
+        try:
+            full = gateway.full_channel(channel)
+        except CollectorError:
+            raise
+        except Exception as exc:
+            raise translate(exc, "channels.getFullChannel") from None
+        count = getattr(full.full_chat, "participants_count", None)
+        return int(count) if count is not None else None
+
+    return read
+
+
+def _preview(fetcher: PreviewPages) -> Callable[[str], int | None]:
+    return lambda channel: preview_subscribers(fetcher.page(channel))
+
+
 @dataclass
 class SubscribersRun:
     recorded: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # platform or source id → the error
+
+
+def measure(readers: Readers, sources: Iterable[Source]) -> SubscribersRun:
+    """Today's counts of ``sources`` from every platform a reader is given for."""
+    run = SubscribersRun()
+    chosen = list(sources)
+    for platform, reader, count in (
+        ("vk", readers.vk, vk_members),
+        ("ok", readers.ok, ok_members),
+    ):
+        if reader is None:
+            continue
+        try:
+            run.recorded.update(count(reader, chosen))
+        except CollectorError as error:
+            run.failed[platform] = str(error)
+    if readers.telegram is not None:
+        run.recorded.update(telegram_members(_full_channel(readers.telegram), chosen, run.failed))
+    elif readers.telegram_preview is not None:
+        run.recorded.update(telegram_members(_preview(readers.telegram_preview), chosen, run.failed))
+    return run
 
 
 def record_subscribers(
-    store: GospablikiStore, municipality: Municipality, vk: VkCaller | None, now: datetime
+    store: GospablikiStore,
+    municipality: Municipality,
+    readers: Readers | ApiCaller | None,
+    now: datetime,
 ) -> SubscribersRun:
-    """Measure and store today's counts of the official pages; a platform that fails is reported."""
-    run = SubscribersRun()
-    sources = [source for _, source in pages(municipality) if source.enabled]
-    if vk is not None:
-        try:
-            run.recorded.update(vk_members(vk, sources))
-        except CollectorError as error:
-            run.failed["vk"] = str(error)
+    """Measure and store today's counts of the official pages (a bare client is a VK reader)."""
+    if readers is None:
+        readers = Readers()
+    elif not isinstance(readers, Readers):
+        readers = Readers(vk=readers)
+    run = measure(readers, [source for _, source in pages(municipality) if source.enabled])
     for source_id, count in run.recorded.items():
         store.record_subscribers(source_id, count, now, municipality)
     return run
