@@ -84,7 +84,7 @@ def discover(
         scorer = TerritoryScorer(runtime.municipality)
         vk = ok = telegram = None
         if "vk" in wanted and settings.vk_token is not None:
-            vk = VkDiscovery(VkClient.from_settings(settings), scorer)
+            vk = VkDiscovery(VkClient.from_settings(settings, db=runtime.db), scorer)
         if "ok" in wanted and settings.ok_access_token is not None:
             ok = OkDiscovery(OkClient.from_settings(settings), scorer)
         if "telegram" in wanted:

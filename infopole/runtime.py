@@ -105,7 +105,8 @@ class Runtime:
             from crawlers.vk.search import VkSearchCollector
             from crawlers.vk.wall import VkWallCollector
 
-            client = VkClient.from_settings(self.settings)  # one client, so one rate limiter per token
+            # one client per process; its rate limit and parked methods are shared through the database
+            client = VkClient.from_settings(self.settings, db=self.db)
             collectors[SourceKind.VK_WALL] = VkWallCollector.from_settings(self.settings, client=client)
             collectors[SourceKind.VK_SEARCH] = VkSearchCollector.from_settings(self.settings, client=client)
         if self.settings.ok_access_token is not None:

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ import pytest
 from crawlers.base import AuthError, BadRequest, Batch, RateLimited, SourceUnavailable, TransientError
 from crawlers.fakes.vk_server import FakeVkServer, VkDataset, serve_in_thread
 from crawlers.vk import VkClient, VkWallCollector, WallCrawlConfig
+from crawlers.vk.client import daily_reset
 from infopole.config.settings import Settings
 from infopole.domain.post import Post, PostKind
 from infopole.domain.source import Source, SourceKind
@@ -295,10 +296,15 @@ def test_error_29_parks_the_method(server: FakeVkServer) -> None:
     collector = make_collector(server)
     with pytest.raises(RateLimited) as raised:
         drain(collector.collect(SOURCE, None), [])
-    assert raised.value.method == "wall.get" and raised.value.retry_after >= 23 * HOUR
+    now = datetime.now(UTC)
+    until = daily_reset(now)  # the next 00:00 Moscow time, when VK's daily quotas reset
+    assert raised.value.method == "wall.get" and raised.value.code == 29
+    assert abs(raised.value.retry_after - (until - now).total_seconds()) < 60
+    assert collector.client.parked_until("wall.get") == until
     assert server.count("wall.get") == 1
-    with pytest.raises(RateLimited):  # parked: refused without asking VK again
+    with pytest.raises(RateLimited) as again:  # parked: refused without asking VK again
         drain(collector.collect(SOURCE, None), [])
+    assert again.value.code == 29 and 0 < again.value.retry_after <= raised.value.retry_after
     assert server.count("wall.get") == 1
 
 

@@ -6,8 +6,10 @@
 * a configurable base URL: ``vk_api`` hard-codes ``https://api.vk.ru/method/``, so a
   transport adapter mounted on the session rewrites that prefix (tests and the demo point
   it at the local fake, production leaves it alone);
-* one rate limiter per token, shared by every thread using the client (VK counts requests
-  per token, not per worker);
+* one request budget per token (``crawlers.quota``): the rate limit and the methods parked
+  after error 29, shared by every thread using the client and, when the client is built
+  with the installation's database, by every worker process and machine (VK counts
+  requests per token, not per worker);
 * error handling by VK error code, mapped to the collector errors in ``crawlers.base``;
 * no token leaks: exceptions are rebuilt without ``vk_api``'s request values, and any
   string that still contains the token is scrubbed.
@@ -17,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 import jconfig
 import requests
@@ -35,7 +37,11 @@ from tenacity import (
 )
 
 from crawlers.base import AuthError, BadRequest, RateLimited, SourceUnavailable, TransientError
+from crawlers.quota import LocalQuota, RateLimiter, SharedQuota, TokenQuota
 from infopole.config.settings import Settings
+
+if TYPE_CHECKING:
+    from infopole.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,12 @@ RETRY_CODES = frozenset({6, 9, 10})  # too many requests per second, flood contr
 PARK_CODES = frozenset({29})  # the method's daily quota is spent
 AUTH_CODES = frozenset({5, 14})  # token invalid/revoked; captcha needs a human
 SOURCE_CODES = frozenset({15, 18, 30, 203, 212})  # closed, deleted, private, banned, comments closed
-PARK_SECONDS = 24 * 3600.0
+# VK does not publish when daily method quotas (error 29) reset; they are counted per calendar
+# day of VK's servers, in Moscow time (UTC+3, no daylight saving since 2014). A method is parked
+# until the next 00:00 MSK: never longer than a day, and at worst one early request is spent.
+VK_DAY = timezone(timedelta(hours=3), "MSK")
+
+__all__ = ["RateLimiter", "VkClient", "daily_reset", "scrub"]
 
 _REDACTED = "***"
 
@@ -68,38 +79,11 @@ class BaseUrlAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
-class RateLimiter:
-    """Spaces calls at least ``1 / rate`` seconds apart across all threads that share it.
-
-    Slots are reserved under a lock and slept for outside it, so waiting threads queue in
-    order instead of stampeding. ``safety`` widens the interval a little because VK counts
-    arrivals, and network jitter can squeeze two well-spaced sends closer together.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        safety: float = 0.05,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.interval = (1.0 + safety) / rate
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def acquire(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
+def daily_reset(now: datetime) -> datetime:
+    """The next 00:00 Moscow time after ``now``, in UTC: when VK's daily method quotas reset."""
+    local = now.astimezone(VK_DAY)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), VK_DAY)
+    return midnight.astimezone(UTC)
 
 
 def scrub(value: Any, secret: str) -> Any:
@@ -123,12 +107,14 @@ def scrub(value: Any, secret: str) -> Any:
 
 
 class VkClient:
-    """Calls VK methods for one token. Share one instance between threads: the limiter is per token.
+    """Calls VK methods for one token. Share one instance between threads: the budget is per token.
 
     Retries (6, 9, 10) are bounded with exponential backoff and jitter; other codes are
     raised at once as the collector error that tells the caller what to do. A method that
-    hit its daily quota (29) is parked in this client and refused locally until the park
-    expires, so workers do not keep spending requests on it.
+    hit its daily quota (29) is parked in the token's ``quota`` until VK's daily reset
+    (``daily_reset``) and refused without a request until then, so workers do not keep
+    spending requests on it. Built with ``db`` (``from_settings``), the rate limit and the
+    parks are shared by every process of the installation; without, by this process only.
     """
 
     def __init__(
@@ -144,17 +130,19 @@ class VkClient:
         timeout: float = 30.0,
         session: requests.Session | None = None,
         limiter: RateLimiter | None = None,
+        quota: TokenQuota | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if not token:
             raise ValueError("a VK token is required")
         self._token = token
         self.api_url = api_url.rstrip("/")
-        self.limiter = limiter or RateLimiter(requests_per_second)
+        self.quota: TokenQuota = quota or LocalQuota(limiter or RateLimiter(requests_per_second), now=now)
         self.max_attempts = max_attempts
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.requests_made = 0
-        self._parked: dict[str, float] = {}
+        self._now = now
         self._lock = threading.Lock()
 
         http = session or requests.Session()
@@ -171,29 +159,35 @@ class VkClient:
         self._vk.error_handlers = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> VkClient:
-        """The client configured for this installation (``INFOPOLE_VK_*``)."""
+    def from_settings(cls, settings: Settings, *, db: Database | None = None, **overrides: Any) -> VkClient:
+        """The client configured for this installation (``INFOPOLE_VK_*``).
+
+        With ``db`` (the installation's database), the token's rate limit and parked methods
+        are shared by every worker process through it; the database holds a hash of the token.
+        """
         if settings.vk_token is None:
             raise AuthError("INFOPOLE_VK_TOKEN is not set")
+        token = settings.vk_token.get_secret_value()
         options: dict[str, Any] = {
             "api_url": settings.vk_api_url,
             "api_version": settings.vk_api_version,
             "requests_per_second": settings.vk_requests_per_second,
         }
         options.update(overrides)
-        return cls(settings.vk_token.get_secret_value(), **options)
+        if db is not None and "quota" not in options:
+            from infopole.storage.quotas import TokenQuotaStore, token_hash
+
+            options["quota"] = SharedQuota(
+                TokenQuotaStore(db), token_hash("vk", token), float(options["requests_per_second"])
+            )
+        return cls(token, **options)
 
     def __repr__(self) -> str:
         return f"VkClient(api_url={self.api_url!r})"
 
-    def parked_until(self, method: str) -> float | None:
-        """Monotonic time until which ``method`` is parked, or ``None``."""
-        with self._lock:
-            until = self._parked.get(method)
-            if until is not None and until <= time.monotonic():
-                del self._parked[method]
-                return None
-            return until
+    def parked_until(self, method: str) -> datetime | None:
+        """Until when (UTC) ``method`` is parked after error 29, or ``None``."""
+        return self.quota.parked_until(method)
 
     def call(self, method: str, **params: Any) -> Any:
         """``method`` with ``params``; returns the ``response`` part of VK's answer."""
@@ -208,7 +202,10 @@ class VkClient:
         until = self.parked_until(method)
         if until is not None:
             raise RateLimited(
-                f"{method} is parked after VK error 29", method=method, retry_after=until - time.monotonic()
+                f"{method} is parked after VK error 29 until {until:%Y-%m-%d %H:%M} UTC",
+                method=method,
+                retry_after=max(0.0, (until - self._now()).total_seconds()),
+                code=29,
             )
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
@@ -230,7 +227,7 @@ class VkClient:
 
     def _call_once(self, method: str, params: dict[str, Any], raw: bool = False) -> Any:
         values = {key: _wire(value) for key, value in params.items() if value is not None}
-        self.limiter.acquire()
+        self.quota.acquire()
         with self._lock:
             self.requests_made += 1
         try:
@@ -257,10 +254,11 @@ class VkClient:
         if code in RETRY_CODES:
             return _Retryable(code, message)
         if code in PARK_CODES:
-            with self._lock:
-                self._parked[method] = time.monotonic() + PARK_SECONDS
-            log.warning("VK %s parked for %.0f h after error %s", method, PARK_SECONDS / 3600, code)
-            return RateLimited(text, method=method, retry_after=PARK_SECONDS, code=code)
+            now = self._now()
+            until = daily_reset(now)
+            self.quota.park(method, until, code)
+            log.warning("VK %s parked until %s UTC after error %s", method, f"{until:%Y-%m-%d %H:%M}", code)
+            return RateLimited(text, method=method, retry_after=(until - now).total_seconds(), code=code)
         if code in AUTH_CODES:
             return AuthError(text, code=code)
         if code in SOURCE_CODES:
