@@ -187,6 +187,8 @@ class AnalysisRow(Base):
     settlement: Mapped[str | None] = mapped_column(String(120))
     result: Mapped[dict[str, Any]]
     indexed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # the cases step has read this analysis; cleared with ``indexed``, so each run reads only what is new
+    cases_taken: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
 
 
 class IncidentRow(Base):
