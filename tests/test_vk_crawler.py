@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from crawlers.vk.client import daily_reset
 from infopole.config.settings import Settings
 from infopole.domain.post import Post, PostKind
 from infopole.domain.source import Source, SourceKind
+from infopole.storage.db import Database
+from infopole.storage.posts import PostStore
 
 TOKEN = "vk1.a.SECRET-test-token-7f3c9e"
 OWNER = -100003
@@ -429,3 +432,80 @@ def test_collector_from_settings_uses_configured_base_url(server: FakeVkServer) 
     collector = VkWallCollector.from_settings(settings)
     batches = list(collector.collect(SOURCE, None))
     assert batches and server.count("wall.get") == 3
+
+
+def test_comments_gone_without_a_placeholder_are_marked_deleted(
+    server: FakeVkServer, wall: tuple[VkDataset, dict[str, int]], tmp_path: Path
+) -> None:
+    """VK drops a deleted comment nobody answered (no ``deleted`` placeholder): the re-read thread tells."""
+    dataset, ids = wall
+    store = PostStore(Database(f"sqlite:///{tmp_path / 'posts.db'}"))
+    collector = make_collector(server)
+    cursor = None
+    for batch in collector.collect(SOURCE, None):
+        store.save_batch(batch.posts, batch.raw, datetime.now(UTC), SOURCE.id, batch.cursor)
+        cursor = batch.cursor
+    reply = next(
+        c for c in dataset.walls[OWNER].comments.values() if ids["recent_head"] in c["parents_stack"]
+    )
+    written = dataset.walls[OWNER].comments[ids["recent_c2"]]["date"]
+    dataset.delete_comment(OWNER, ids["recent_c2"])  # nobody answered it: it vanishes
+    dataset.delete_comment(OWNER, reply["id"])  # a thread reply: vanishes too
+    page = make_client(server).call(
+        "wall.getComments", owner_id=OWNER, post_id=ids["recent"], count=100, thread_items_count=10
+    )
+    assert "deleted" not in json.dumps(page), "no placeholder: the comments are simply not there"
+
+    second: list[Batch] = []
+    for batch in collector.collect(SOURCE, cursor):
+        store.save_batch(batch.posts, batch.raw, datetime.now(UTC), SOURCE.id, batch.cursor)
+        second.append(batch)
+    found = by_key(second)
+    deleted = {key for key, post in found.items() if post.is_deleted}
+    assert deleted == {vk(ids["recent_c2"]), vk(reply["id"])}
+    gone = found[vk(ids["recent_c2"])]
+    assert gone.kind is PostKind.COMMENT and gone.parent_key == vk(ids["recent"])
+    assert gone.published_at.timestamp() == written
+    stored = store.get(vk(ids["recent_c2"]))
+    assert stored is not None and stored.is_deleted and stored.text == "Подтверждаю"  # what was written stays
+    assert [r.is_deleted for r in store.revisions(vk(ids["recent_c2"]))] == [False, True]
+    # reported once: the next crawl does not tombstone it again
+    third: list[Batch] = []
+    drain(collector.collect(SOURCE, second[-1].cursor), third)
+    assert not [post for post in by_key(third).values() if post.is_deleted]
+
+
+def test_a_comment_pass_cut_short_marks_nothing_deleted(
+    server: FakeVkServer, wall: tuple[VkDataset, dict[str, int]], now: int
+) -> None:
+    dataset, ids = wall
+    for n in range(3):  # more top-level comments, so the pass takes several pages of two
+        dataset.add_comment(OWNER, ids["recent"], f"И у нас {n}", from_id=900 + n, date=now - 6 * HOUR)
+    config = WallCrawlConfig(
+        rescan_window=timedelta(days=3), comments_recheck=timedelta(hours=1), comments_page_size=2
+    )
+    collector = VkWallCollector(make_client(server), salt="salt", config=config)
+    cursor = drain(collector.collect(SOURCE, None), [])
+    dataset.delete_comment(OWNER, ids["recent_c2"])
+
+    stored: list[Batch] = []
+    for batch in collector.collect(SOURCE, cursor):
+        stored.append(batch)
+        if batch.cursor["comments_after"] is not None:
+            break  # the worker dies in the middle of the post's comment pass
+    assert stored and stored[-1].cursor["queue"] == [ids["recent"]]
+    assert not [post for post in by_key(stored).values() if post.is_deleted], "a partial pass marks nothing"
+
+    # comments closed on the post: the pass is skipped, and a skipped pass marks nothing either
+    dataset.walls[OWNER].posts[ids["recent"]]["comments_closed"] = True
+    skipped: list[Batch] = []
+    drain(collector.collect(SOURCE, stored[-1].cursor), skipped)
+    assert not [post for post in by_key(skipped).values() if post.is_deleted]
+    assert str(ids["recent_c2"]) in skipped[-1].cursor["comment_ids"][str(ids["recent"])]
+
+    # the whole tree read again: now the deletion is certain
+    del dataset.walls[OWNER].posts[ids["recent"]]["comments_closed"]
+    dataset.add_comment(OWNER, ids["recent"], "Засыпали!", from_id=990)  # the count moves: re-read
+    final: list[Batch] = []
+    drain(collector.collect(SOURCE, skipped[-1].cursor), final)
+    assert {key for key, post in by_key(final).items() if post.is_deleted} == {vk(ids["recent_c2"])}

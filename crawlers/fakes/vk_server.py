@@ -5,7 +5,8 @@ with ``{"response": ...}`` or ``{"error": {"error_code", "error_msg", "request_p
 exactly as api.vk.ru does, HTTP 200 in both cases. It implements what the crawlers use:
 ``wall.get``, ``wall.getById``, ``wall.getComments`` (threads, ``start_comment_id``),
 ``newsfeed.search`` (the 1,000-result cap, ``start_from``/``next_from``),
-``groups.search`` and ``groups.getById`` (description, members_count, city) and ``execute``
+``groups.search`` and ``groups.getById`` (description, members_count, city),
+``utils.resolveScreenName`` and ``execute``
 (the ``return [API.m({...}), ...];`` subset of VKScript), with VK's real count caps, a token
 check (error 5), per-token throttling (error 6 beyond N requests per second) and scripted errors for tests.
 
@@ -214,11 +215,18 @@ class VkDataset:
         with self.lock:
             self.walls[owner_id].comments[comment_id]["text"] = text
 
-    def delete_comment(self, owner_id: int, comment_id: int) -> None:
-        """VK keeps a deleted comment as a ``deleted`` placeholder with no text or author."""
+    def delete_comment(self, owner_id: int, comment_id: int, *, placeholder: bool | None = None) -> None:
+        """Delete a comment as VK does: a comment others answered stays as a ``deleted`` placeholder
+        (no text, no author) so its thread still hangs together; any other comment just disappears.
+        ``placeholder`` forces one way or the other."""
         with self.lock:
-            item = self.walls[owner_id].comments[comment_id]
-            item.update(deleted=True, text="", from_id=0, attachments=[])
+            wall = self.walls[owner_id]
+            if placeholder is None:
+                placeholder = any(comment_id in c["parents_stack"] for c in wall.comments.values())
+            if placeholder:
+                wall.comments[comment_id].update(deleted=True, text="", from_id=0, attachments=[])
+            else:
+                del wall.comments[comment_id]
 
     # ------------------------------------------------------------------ loading
 
@@ -813,6 +821,19 @@ class FakeVkServer(LocalServer):
                 if "city" in fields and wall.city:
                     groups[-1]["city"] = {"id": _city_id(wall.city), "title": wall.city}
         return {"groups": groups, "profiles": []}
+
+    def _m_utils_resolveScreenName(self, params: dict[str, str]) -> Any:
+        """``{"object_id": 123, "type": "group"}`` (``utils_domain_resolved``); ``[]`` for a name nobody
+        holds, as VK answers (not an error). Reserved names (``club123``, ``id123``) resolve too."""
+        name = params.get("screen_name", "").strip().lower()
+        if not name:
+            raise VkApiError(100, "screen_name is undefined")
+        for wall in self.dataset.walls.values():
+            reserved = f"club{-wall.owner_id}" if wall.owner_id < 0 else f"id{wall.owner_id}"
+            if name in (wall.screen_name.lower(), reserved):
+                kind = wall.kind if wall.owner_id < 0 else "user"
+                return {"object_id": abs(wall.owner_id), "type": kind}
+        return []
 
     def _m_groups_search(self, params: dict[str, str]) -> dict[str, Any]:
         """Communities whose name has every query word (6-letter stems), the biggest first, like VK."""

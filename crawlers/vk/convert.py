@@ -200,3 +200,21 @@ def tombstone(
         published_at=published_at,
         is_deleted=True,
     )
+
+
+def comment_tombstone(
+    owner_id: int, post_id: int, comment_id: int, published_at: datetime, *, source_id: str
+) -> Post:
+    """A comment VK no longer returns at all (no ``deleted`` placeholder either): same key, deleted."""
+    return Post(
+        platform=VK,
+        owner_id=str(owner_id),
+        post_id=str(comment_id),
+        kind=PostKind.COMMENT,
+        source_id=source_id,
+        url=comment_url(owner_id, post_id, comment_id),
+        text="",
+        published_at=published_at,
+        is_deleted=True,
+        parent_key=vk_key(owner_id, post_id),
+    )

@@ -16,7 +16,18 @@ The cursor is plain JSON::
 
     {"version": 1, "max_post_id": 1234, "window": {"1234": [date, comments], ...},
      "scan": null | {"stop_at", "offset", "lo", "hi", "top", "pinned_done", "window"},
-     "queue": [post ids whose comments are due], "comments_after": null | comment id}
+     "queue": [post ids whose comments are due], "comments_after": null | comment id,
+     "comment_ids": {"1234": {"<comment id>": date, ...}, ...}, "pass": {"<comment id>": date, ...},
+     "resolved": null | {"target": "kingisepp_adm", "owner_id": -123}}
+
+``comment_ids`` are the comments (threads included) last seen under each window post, and
+``pass`` those seen so far by the comment pass in progress. A comment that was there and is
+missing when a pass has read a post's whole comment tree again was deleted without VK's
+``deleted`` placeholder (VK keeps the placeholder only while the comment has replies): it
+is yielded as a deleted comment. A pass cut short (an error, closed comments) marks nothing.
+
+``source.target`` may be a screen name or a vk.com link (``crawlers.vk.resolve``); the
+resolved owner id is kept in ``resolved`` so later crawls do not ask again.
 
 A scan interrupted mid-way resumes a few items before its offset and skips ids it has
 already yielded (``lo``..``hi``), so posts that arrive or vanish meanwhile shift nothing
@@ -33,8 +44,15 @@ from typing import Any
 
 from crawlers.base import BadRequest, Batch, SourceUnavailable
 from crawlers.vk.client import VkClient
-from crawlers.vk.convert import comment_to_post, raw_payload, tombstone, wall_item_to_records
+from crawlers.vk.convert import (
+    comment_to_post,
+    comment_tombstone,
+    raw_payload,
+    tombstone,
+    wall_item_to_records,
+)
 from crawlers.vk.execute import ApiCall, CallResult, Executor
+from crawlers.vk.resolve import ScreenNameResolver, parse_target
 from infopole.config.settings import Settings
 from infopole.domain.post import Platform, Post, RawPayload
 from infopole.domain.source import Source, SourceKind
@@ -65,6 +83,9 @@ class _Cursor:
     scan: dict[str, Any] | None = None
     queue: list[int] = field(default_factory=list)
     comments_after: int | None = None
+    comment_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    seen_in_pass: dict[str, int] = field(default_factory=dict)
+    resolved: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
@@ -78,6 +99,12 @@ class _Cursor:
             scan=dict(data["scan"]) if data.get("scan") else None,
             queue=[int(post_id) for post_id in data.get("queue") or ()],
             comments_after=data.get("comments_after"),
+            comment_ids={
+                str(post): {str(c): int(d) for c, d in ids.items()}
+                for post, ids in (data.get("comment_ids") or {}).items()
+            },
+            seen_in_pass={str(c): int(d) for c, d in (data.get("pass") or {}).items()},
+            resolved=dict(data["resolved"]) if data.get("resolved") else None,
         )
 
     def dump(self) -> dict[str, Any]:
@@ -88,6 +115,9 @@ class _Cursor:
             "scan": _copy(self.scan) if self.scan is not None else None,
             "queue": list(self.queue),
             "comments_after": self.comments_after,
+            "comment_ids": {post: dict(ids) for post, ids in self.comment_ids.items()},
+            "pass": dict(self.seen_in_pass),
+            "resolved": dict(self.resolved) if self.resolved else None,
         }
 
 
@@ -113,6 +143,7 @@ class VkWallCollector:
         self.config = config or WallCrawlConfig()
         self.clock = clock
         self.executor = Executor(client, batch_size=self.config.execute_batch)
+        self.resolver = ScreenNameResolver(client)
 
     @classmethod
     def from_settings(
@@ -127,11 +158,8 @@ class VkWallCollector:
     def collect(self, source: Source, cursor: Mapping[str, Any] | None) -> Iterator[Batch]:
         if source.kind is not SourceKind.VK_WALL:
             raise ValueError(f"VkWallCollector cannot collect a {source.kind.value} source")
-        try:
-            owner_id = int(source.target)
-        except ValueError:
-            raise ValueError(f"source {source.id}: target must be a numeric VK owner id") from None
         state = _Cursor.load(cursor)
+        owner_id = self._owner_id(source, state)
         if state.scan is None and not state.queue:
             state.scan = {
                 "stop_at": state.max_post_id,
@@ -149,6 +177,22 @@ class VkWallCollector:
         except SourceUnavailable as exc:
             exc.source_id = source.id
             raise
+
+    def _owner_id(self, source: Source, state: _Cursor) -> int:
+        """The wall's owner id: from the target itself, the cursor, or ``utils.resolveScreenName``."""
+        resolved = state.resolved
+        if resolved and resolved.get("target") == source.target:
+            return int(resolved["owner_id"])
+        try:
+            owner_id = self.resolver.owner_id(source.target)
+        except ValueError as exc:
+            raise SourceUnavailable(f"source {source.id}: {exc}", source_id=source.id) from None
+        except SourceUnavailable as exc:
+            exc.source_id = source.id
+            raise
+        if not isinstance(parse_target(source.target), int):
+            state.resolved = {"target": source.target, "owner_id": owner_id}
+        return owner_id
 
     # ------------------------------------------------------------------ phase 1: the wall
 
@@ -203,7 +247,8 @@ class VkWallCollector:
                 due = (
                     post_id > stop_at or date >= recheck_start or (known is not None and known[1] != comments)
                 )
-                if comments and due and post_id not in queued:
+                had_comments = bool(state.comment_ids.get(str(post_id)))  # all of them may be gone now
+                if (comments or had_comments) and due and post_id not in queued:
                     state.queue.append(post_id)
                     queued.add(post_id)
             offset += len(items)
@@ -216,6 +261,8 @@ class VkWallCollector:
                 raws += gone_raws
                 state.max_post_id = max(stop_at, int(scan["top"]))
                 state.window = scan["window"]
+                kept = set(state.window) | {str(post_id) for post_id in state.queue}
+                state.comment_ids = {k: v for k, v in state.comment_ids.items() if k in kept}
                 state.scan = None
             yield Batch(source.id, tuple(posts), tuple(raws), state.dump())
             if done:
@@ -262,6 +309,8 @@ class VkWallCollector:
         prefetched: dict[int, CallResult] = {}
         while state.queue:
             post_id = state.queue[0]
+            if state.comments_after is None:
+                state.seen_in_pass = {}  # a fresh pass over this post's comments
             if not prefetched and state.comments_after is None and len(state.queue) > 1:
                 prefetched = self._first_pages(owner_id, state.queue[: self.executor.batch_size])
             first = prefetched.pop(post_id, None)
@@ -271,7 +320,11 @@ class VkWallCollector:
                 for posts, raws, last_id, finished in self._comment_pages(
                     source, owner_id, post_id, state.comments_after, first=first.response if first else None
                 ):
+                    state.seen_in_pass.update(
+                        (post.post_id, int(post.published_at.timestamp())) for post in posts
+                    )
                     if finished:
+                        posts += self._vanished_comments(source, owner_id, post_id, state)
                         state.queue.pop(0)
                         state.comments_after = None
                     else:
@@ -285,7 +338,31 @@ class VkWallCollector:
                 log.info("VK %s: comments of post %s skipped (VK error %s)", source.id, post_id, exc.code)
                 state.queue.pop(0)
                 state.comments_after = None
+                state.seen_in_pass = {}  # a pass cut short proves nothing about what is gone
                 yield Batch(source.id, (), (), state.dump())
+
+    def _vanished_comments(self, source: Source, owner_id: int, post_id: int, state: _Cursor) -> list[Post]:
+        """Comments seen under ``post_id`` before that the finished pass did not see: deleted.
+
+        Called only when the pass has read the post's whole comment tree, threads included.
+        """
+        before = state.comment_ids.get(str(post_id), {})
+        seen, state.seen_in_pass = state.seen_in_pass, {}
+        state.comment_ids[str(post_id)] = seen
+        gone = [
+            comment_tombstone(
+                owner_id,
+                post_id,
+                int(comment_id),
+                datetime.fromtimestamp(date, tz=UTC),
+                source_id=source.id,
+            )
+            for comment_id, date in sorted(before.items(), key=lambda item: int(item[0]))
+            if comment_id not in seen
+        ]
+        if gone:
+            log.info("VK %s: %d comments under post %s deleted", source.id, len(gone), post_id)
+        return gone
 
     def _first_pages(self, owner_id: int, post_ids: list[int]) -> dict[int, CallResult]:
         """The first comment page of each post, up to 25 posts per ``execute`` request.
