@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+import httpx
+
 from crawlers.base import Collector, CollectorError
 from index.base import IndexReport, SearchIndex
 from index.document import build_document
@@ -29,11 +31,15 @@ from infopole.gospabliki.run import GospablikiRun
 from infopole.gospabliki.run import run as run_gospabliki
 from infopole.gospabliki.store import GospablikiStore
 from infopole.gospabliki.subscribers import SubscribersRun, readers_from, record_subscribers
+from infopole.incidents.answer_checks import AnswerCheckReport, check_answers
 from infopole.incidents.replies import official_authors
+from infopole.storage.case_events import CaseEventStore, OutboxReport, WebhookTarget
 from infopole.storage.db import Database
+from infopole.storage.escalations import escalate_overdue
 from infopole.storage.incidents import CaseReport, IncidentStore
 from infopole.storage.posts import PostStore, SaveReport
 from infopole.storage.replies import ReplyReport, take_replies
+from infopole.storage.reply_checks import ReplyCheckStore
 
 log = logging.getLogger(__name__)
 
@@ -288,3 +294,43 @@ def gospabliki_subscribers(
     if not municipality.gospabliki.enabled or not municipality.official_pages:
         return SubscribersRun()
     return record_subscribers(GospablikiStore(db), municipality, readers_from(collectors), clock())
+
+
+@dataclass
+class CaseUpkeepReport:
+    answers: AnswerCheckReport
+    escalated: list[int]
+    webhook: OutboxReport
+
+
+def case_upkeep(
+    db: Database,
+    incidents: IncidentStore,
+    municipality: Municipality,
+    *,
+    salt: str,
+    webhook_secret: str,
+    clock: Clock = utc_now,
+    client: httpx.Client | None = None,
+) -> CaseUpkeepReport:
+    """The cases step after taking posts and replies: check that recorded answers are really on the
+    platform and how citizens took them (reopening when the problem persists), record the escalation
+    of cases overdue now, then deliver the case webhook's outbox (``cases.webhook_url``; without one
+    the events wait). ``webhook_secret`` signs the calls (the installation's alerts secret)."""
+    now = clock()
+    answers = check_answers(
+        ReplyCheckStore(db), incidents, municipality, official_authors(municipality, salt), now
+    )
+    escalated = escalate_overdue(incidents, municipality, clock())
+    policy = municipality.cases
+    sent = OutboxReport()
+    if policy.webhook_url:
+        target = WebhookTarget(policy.webhook_url, webhook_secret, policy.webhook_max_attempts)
+        own = client is None
+        http = client or httpx.Client(timeout=target.timeout_s)
+        try:
+            sent = CaseEventStore(db).deliver_due(http, target, municipality, clock())
+        finally:
+            if own:
+                http.close()
+    return CaseUpkeepReport(answers, escalated, sent)

@@ -33,6 +33,9 @@ from crawlers.telegram.fetch import PreviewFetcher
 from crawlers.telegram.preview_collector import PreviewCrawlConfig, TelegramPreviewCollector
 from dashboards.gospabliki import router
 from flows import steps
+from infopole.alerts.dispatch import Dispatcher
+from infopole.alerts.fakes.telegram import FakeTelegram
+from infopole.alerts.notifiers.telegram import TelegramBot, TelegramNotifier
 from infopole.alerts.store import AlertStore
 from infopole.config.municipality import Municipality, parse_municipality
 from infopole.config.settings import Settings
@@ -55,6 +58,7 @@ from infopole.storage.posts import PostStore
 from infopole.storage.tables import AlertRow, IncidentPostRow, IncidentRow, PostRow
 
 SALT = "gospabliki-ok-tg-salt"
+BOT_TOKEN = "123456:gospabliki-bot"
 APP_KEY, APP_SECRET, OK_TOKEN = "CBAGOSPABLIKI", "gospabliki-app-secret", "gospabliki-ok-token"
 GID = "577000000001"
 TG_ADM, TG_SCHOOL = "adm_test_rayon", "school_test_one"
@@ -81,6 +85,11 @@ official_pages:
   - {{source: ok-adm, institution: Администрация округа, responsible: пресс-секретарь, max_silence_days: 5}}
   - {{source: tg-adm, institution: Администрация округа, responsible: пресс-секретарь}}
   - {{source: tg-school, institution: МБОУ СОШ № 1, responsible: заместитель директора, category: школа}}
+recipients:
+  - {{position: пресс-секретарь, role: gospabliki, telegram_chat_id: '2001', min_severity: high,
+     quiet_hours: false}}
+  - {{position: заместитель главы, role: curator, telegram_chat_id: '2002', min_severity: high,
+     quiet_hours: false}}
 gospabliki:
   content_rules:
     - name: Национальные проекты
@@ -471,6 +480,19 @@ def test_unanswered_complaints_become_cases_once_and_alerts_once(world: World) -
         [AlertKind.GOSPABLIKI_SILENCE.value] + [AlertKind.GOSPABLIKI_UNANSWERED.value] * 2
     )  # Telegram silent 5 days; the two complaints; the OK page (2 days) is not silent
     assert first.alerts.new == 3 and second.alerts.new == 0
+    # delivered through the alerts layer: to the ответственный за госпаблики (by role), once
+    clock = lambda: later  # noqa: E731
+    with FakeTelegram(BOT_TOKEN) as telegram:
+        notifiers = {"telegram": TelegramNotifier(TelegramBot(telegram.url, BOT_TOKEN), b"ack-secret")}
+        tz = world.municipality.tz
+        dispatcher = Dispatcher(world.alerts, notifiers, dashboard_url="http://mcu", tz=tz, clock=clock)
+        assert dispatcher.run_once().sent >= 1
+        assert dispatcher.run_once().sent == 0
+        run(world.gospabliki, world.incidents, world.alerts, world.municipality, later, salt=SALT)
+        assert dispatcher.run_once().sent == 0
+    assert {message.chat_id for message in telegram.sent} == {"2001"}  # not the curator (high only)
+    texts = "\n".join(message.text for message in telegram.sent)
+    assert "молчит" in texts and "Третью неделю не работает фонарь" in texts and "Нет воды в доме" in texts
 
 
 # --- the report and the dashboard -------------------------------------------------------------------------
