@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from crawlers.ok.convert import comment_time
 from infopole.config.settings import Settings
 from infopole.domain.post import Platform, Post, PostKind, pseudonymise
 from infopole.domain.source import Source, SourceKind
+from infopole.storage.db import Database
+from infopole.storage.posts import PostStore
 
 APP_KEY = "CBAFJIICABABABABA"
 APP_SECRET = "0A1B2C3D4E5F6A7B8C9D0E1F-app-secret"
@@ -122,11 +125,15 @@ def settings_for(server: FakeOkServer, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def collector_for(server: FakeOkServer, **settings: Any) -> OkGroupCollector:
+def collector_for(
+    server: FakeOkServer, config: OkCrawlConfig | None = None, **settings: Any
+) -> OkGroupCollector:
     client = OkClient.from_settings(
         settings_for(server, **settings), requests_per_second=1000, backoff_initial=0.01, backoff_max=0.02
     )
-    return OkGroupCollector(client, salt=SALT, config=OkCrawlConfig(rescan_window=timedelta(days=2)))
+    return OkGroupCollector(
+        client, salt=SALT, config=config or OkCrawlConfig(rescan_window=timedelta(days=2))
+    )
 
 
 def crawl(collector: OkGroupCollector, cursor: dict[str, Any] | None) -> tuple[list[Batch], dict[str, Any]]:
@@ -322,3 +329,89 @@ def test_secrets_never_leak(server: FakeOkServer, caplog: pytest.LogCaptureFixtu
     assert "retry" in caplog.text  # the retries were logged, just without secrets
     # the token does reach the wire (as it must), only there
     assert any(TOKEN in request for request in server.raw_requests)
+
+
+# ------------------------------------------------------------------------- comment edits and deletions
+
+
+def replies_of(dataset: OkDataset, topic_id: str) -> list[str]:
+    return [c["id"] for c in dataset.groups[GID].comments[topic_id] if c.get("reply_to_comment_id")]
+
+
+def test_comment_edits_and_deletions_of_young_topics(
+    server: FakeOkServer, group: tuple[OkDataset, dict[str, str]], tmp_path: Path
+) -> None:
+    """A young topic's discussion is read again in full: an edit is a new revision, a gap a deletion."""
+    dataset, ids = group
+    store = PostStore(Database(f"sqlite:///{tmp_path / 'posts.db'}"))
+    config = OkCrawlConfig(rescan_window=timedelta(days=2), comments_recheck=timedelta(days=2))
+    collector = collector_for(server, config)
+    for batch in collector.collect(SOURCE, None):
+        store.save_batch(batch.posts, batch.raw, datetime.now(UTC), SOURCE.id, batch.cursor)
+    cursor = store.cursor(SOURCE.id)
+    reply = replies_of(dataset, ids["recent"])[1]
+    written = comment_time(next(c for c in dataset.groups[GID].comments[ids["recent"]] if c["id"] == reply))
+    dataset.edit_comment(GID, ids["recent"], ids["recent_head"], "Когда уберут?! Уже неделю ждём 😠")
+    dataset.delete_comment(GID, ids["recent"], reply)
+    batches, _ = crawl(collector, cursor)
+    for batch in batches:
+        store.save_batch(batch.posts, batch.raw, datetime.now(UTC), SOURCE.id, batch.cursor)
+
+    posts = {post.post_id: post for post in posts_of(batches)}
+    assert {post_id for post_id, post in posts.items() if post.is_deleted} == {reply}
+    gone = posts[reply]
+    assert gone.kind is PostKind.COMMENT and gone.parent_key == f"ok:{GID}:{ids['recent']}"
+    assert gone.published_at == written
+    head_key = f"ok:{GID}:{ids['recent_head']}"
+    stored_head = store.get(head_key)
+    assert stored_head is not None and stored_head.text == "Когда уберут?! Уже неделю ждём 😠"
+    assert [r.text for r in store.revisions(head_key)] == [
+        "Когда уберут?! 😠",
+        "Когда уберут?! Уже неделю ждём 😠",
+    ]
+    stored_reply = store.get(f"ok:{GID}:{reply}")
+    assert stored_reply is not None and stored_reply.is_deleted and stored_reply.text == "ответ 1 👍"
+    assert ids["old_head"] not in posts, "topics past comments_recheck are not read again"
+    # reported once: the next crawl does not tombstone it again
+    later, _ = crawl(collector, store.cursor(SOURCE.id))
+    assert not [post for post in posts_of(later) if post.is_deleted]
+
+
+def test_a_deletion_under_an_older_window_topic_is_found_by_its_count(
+    server: FakeOkServer, group: tuple[OkDataset, dict[str, str]]
+) -> None:
+    dataset, ids = group
+    config = OkCrawlConfig(rescan_window=timedelta(days=2), comments_recheck=timedelta(hours=1))
+    collector = collector_for(server, config)
+    _, cursor = crawl(collector, None)
+    reply = replies_of(dataset, ids["recent"])[0]
+    dataset.delete_comment(GID, ids["recent"], reply)  # 4 → 3 comments: the whole discussion again
+    before = server.count("discussions.getComments")
+    batches, cursor = crawl(collector, cursor)
+    assert [post.post_id for post in posts_of(batches) if post.is_deleted] == [reply]
+    assert server.count("discussions.getComments") - before == 1
+    assert reply not in cursor["comment_ids"][ids["recent"]] and cursor["rescan"] == []
+
+
+def test_an_ok_comment_pass_cut_short_marks_nothing(
+    server: FakeOkServer, group: tuple[OkDataset, dict[str, str]]
+) -> None:
+    dataset, ids = group
+    config = OkCrawlConfig(
+        rescan_window=timedelta(days=2), comments_recheck=timedelta(days=2), comments_page_size=2
+    )
+    collector = collector_for(server, config)
+    _, cursor = crawl(collector, None)
+    reply = replies_of(dataset, ids["recent"])[2]
+    dataset.delete_comment(GID, ids["recent"], reply)
+    stored: list[Batch] = []
+    for batch in collector.collect(SOURCE, cursor):
+        stored.append(batch)
+        if batch.cursor["pass_anchor"] is not None:
+            break  # the worker dies in the middle of the topic's full pass
+    assert stored[-1].cursor["rescan"] == [ids["recent"]]
+    assert not [post for post in posts_of(stored) if post.is_deleted], "a partial pass marks nothing"
+    resumed, cursor = crawl(collector, json.loads(json.dumps(stored[-1].cursor)))
+    assert [post.post_id for post in posts_of(resumed) if post.is_deleted] == [reply]
+    keys = [post.key for post in posts_of(stored) + posts_of(resumed) if post.kind is PostKind.COMMENT]
+    assert len(keys) == len(set(keys)), "the resumed pass went on from its anchor"

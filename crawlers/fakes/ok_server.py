@@ -66,6 +66,7 @@ class OkGroup:
     description: str = ""
     topics: dict[str, dict[str, Any]] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # topic id -> oldest first
+    deleted_comments: set[str] = field(default_factory=set)  # hidden from answers, anchors stay put
     closed: bool = False  # every call on this group answers 455
     members_count: int = 0
     city: str = ""  # group.getInfo ``city``: the city the group names as its own
@@ -173,8 +174,21 @@ class OkDataset:
                 comment["reply_to_comment_id"] = reply_to
                 comment["reply_to_id"] = parent["author_id"]
             group.comments[topic_id].append(comment)
-            group.topics[topic_id]["discussion_summary"]["comments_count"] = len(group.comments[topic_id])
+            visible = [c for c in group.comments[topic_id] if c["id"] not in group.deleted_comments]
+            group.topics[topic_id]["discussion_summary"]["comments_count"] = len(visible)
             return comment_id
+
+    def edit_comment(self, gid: str, topic_id: str, comment_id: str, text: str) -> None:
+        with self.lock:
+            next(c for c in self.groups[gid].comments[topic_id] if c["id"] == comment_id)["text"] = text
+
+    def delete_comment(self, gid: str, topic_id: str, comment_id: str) -> None:
+        """OK stops returning a deleted comment; the topic's comment count drops by one."""
+        with self.lock:
+            group = self.groups[gid]
+            group.deleted_comments.add(comment_id)
+            visible = [c for c in group.comments[topic_id] if c["id"] not in group.deleted_comments]
+            group.topics[topic_id]["discussion_summary"]["comments_count"] = len(visible)
 
 
 def _anchor(kind: str, position: int) -> str:
@@ -363,10 +377,14 @@ class FakeOkServer(LocalServer):
             raise OkApiError(300, f"topic {topic_id}")
         comments = group.comments[topic_id]
         count = min(max(1, int(params.get("count") or 20)), COMMENTS_CAP)
-        start = _position(params.get("anchor"), "comments") or 0
-        chunk = comments[start : start + count]
-        end = start + len(chunk)
-        return {"comments": chunk, "anchor": _anchor("comments", end), "has_more": end < len(comments)}
+        end = _position(params.get("anchor"), "comments") or 0
+        chunk: list[dict[str, Any]] = []
+        while end < len(comments) and len(chunk) < count:  # an anchor is a place in the discussion,
+            if comments[end]["id"] not in group.deleted_comments:  # so deletions shift nothing
+                chunk.append(comments[end])
+            end += 1
+        more = any(c["id"] not in group.deleted_comments for c in comments[end:])
+        return {"comments": chunk, "anchor": _anchor("comments", end), "has_more": more}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -15,11 +15,20 @@ One crawl is two phases, both resumable from the cursor of any batch, like the V
 collector: (1) scan topics until one that is already stored (created ≤ ``max_created_ms``)
 and older than the re-scan window, re-yielding window topics (edits, counters) and
 tombstoning window topics that vanished; (2) comments of new topics and of window topics
-whose comment count changed. The cursor is plain JSON::
+whose comment count changed, after the stored anchor.
+
+Comment edits and deletions: a window topic younger than ``comments_recheck``, or whose
+comment count went down, has its whole discussion read again from the start (``rescan``).
+Its comments come back (an edited text becomes a new revision in the post store), and a
+comment seen under it before (``comment_ids``) that the finished pass did not see again
+was deleted: it is yielded as a deleted comment. A pass cut short marks nothing. The
+cursor is plain JSON::
 
     {"version": 1, "max_created_ms": ms, "window": {"<topic>": [created_ms, comments], ...},
      "scan": null | {"anchor", "stop_ms", "top_ms", "window", "pinned_done"},
-     "queue": ["<topic>", ...], "comment_anchors": {"<topic>": "<anchor>", ...}}
+     "queue": ["<topic>", ...], "comment_anchors": {"<topic>": "<anchor>", ...},
+     "comment_ids": {"<topic>": {"<comment>": unix date, ...}, ...},
+     "rescan": ["<topic>", ...], "pass": {"<comment>": unix date, ...}, "pass_anchor": null | "<anchor>"}
 """
 
 from __future__ import annotations
@@ -32,7 +41,14 @@ from typing import Any
 
 from crawlers.base import Batch, SourceUnavailable
 from crawlers.ok.client import OkClient
-from crawlers.ok.convert import GROUP_TOPIC, comment_to_post, raw_payload, tombstone, topic_to_post
+from crawlers.ok.convert import (
+    GROUP_TOPIC,
+    comment_to_post,
+    comment_tombstone,
+    raw_payload,
+    tombstone,
+    topic_to_post,
+)
 from infopole.config.settings import Settings
 from infopole.domain.post import Platform, Post, RawPayload
 from infopole.domain.source import Source, SourceKind
@@ -48,6 +64,7 @@ class OkCrawlConfig:
     page_size: int = 50  # mediatopic.getTopics cap
     comments_page_size: int = 100
     rescan_window: timedelta = timedelta(days=3)
+    comments_recheck: timedelta = timedelta(days=1)  # topics this young have every comment re-read
     backfill: timedelta = timedelta(days=14)
 
 
@@ -58,6 +75,10 @@ class _Cursor:
     scan: dict[str, Any] | None = None
     queue: list[str] = field(default_factory=list)
     comment_anchors: dict[str, str] = field(default_factory=dict)
+    comment_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    rescan: list[str] = field(default_factory=list)
+    seen_in_pass: dict[str, int] = field(default_factory=dict)
+    pass_anchor: str | None = None
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
@@ -72,6 +93,13 @@ class _Cursor:
             scan=dict(scan, window=dict(scan.get("window") or {})) if scan else None,
             queue=[str(topic) for topic in data.get("queue") or ()],
             comment_anchors={str(k): str(v) for k, v in (data.get("comment_anchors") or {}).items()},
+            comment_ids={
+                str(topic): {str(c): int(d) for c, d in ids.items()}
+                for topic, ids in (data.get("comment_ids") or {}).items()
+            },
+            rescan=[str(topic) for topic in data.get("rescan") or ()],
+            seen_in_pass={str(c): int(d) for c, d in (data.get("pass") or {}).items()},
+            pass_anchor=data.get("pass_anchor"),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -82,6 +110,10 @@ class _Cursor:
             "scan": dict(self.scan, window=dict(self.scan["window"])) if self.scan is not None else None,
             "queue": list(self.queue),
             "comment_anchors": dict(self.comment_anchors),
+            "comment_ids": {topic: dict(ids) for topic, ids in self.comment_ids.items()},
+            "rescan": list(self.rescan),
+            "pass": dict(self.seen_in_pass),
+            "pass_anchor": self.pass_anchor,
         }
 
 
@@ -143,6 +175,7 @@ class OkGroupCollector:
         scan = state.scan
         now = self.clock()
         window_start = int((now - self.config.rescan_window).timestamp() * 1000)
+        recheck_start = int((now - self.config.comments_recheck).timestamp() * 1000)
         backfill_start = int((now - self.config.backfill).timestamp() * 1000)
         stop_ms = int(scan["stop_ms"])
         queued = set(state.queue)
@@ -177,10 +210,20 @@ class OkGroupCollector:
                 if created >= window_start:
                     scan["window"][topic_id] = [created, comments]
                 known = state.window.get(topic_id)
-                due = known is None or known[1] != comments or topic_id not in state.comment_anchors
-                if comments and due and topic_id not in queued and not topic.get("is_commenting_denied"):
+                had = bool(state.comment_ids.get(topic_id))  # all of them may be gone now
+                fewer = known is not None and comments < known[1]
+                full = had and (created >= recheck_start or fewer)  # edits and deletions: read it all
+                due = full or known is None or known[1] != comments or topic_id not in state.comment_anchors
+                if (
+                    (comments or had)
+                    and due
+                    and topic_id not in queued
+                    and not topic.get("is_commenting_denied")
+                ):
                     state.queue.append(topic_id)
                     queued.add(topic_id)
+                    if full:
+                        state.rescan.append(topic_id)
             scan["anchor"] = response.get("anchor") or scan["anchor"]
             if done:
                 gone_posts, gone_raws = self._vanished(source, group_id, state, window_start, fetched_at)
@@ -191,6 +234,11 @@ class OkGroupCollector:
                 state.comment_anchors = {
                     topic: anchor
                     for topic, anchor in state.comment_anchors.items()
+                    if topic in state.window or topic in queued
+                }
+                state.comment_ids = {
+                    topic: ids
+                    for topic, ids in state.comment_ids.items()
                     if topic in state.window or topic in queued
                 }
                 state.scan = None
@@ -234,19 +282,21 @@ class OkGroupCollector:
     def _comments(self, source: Source, group_id: str, state: _Cursor) -> Iterator[Batch]:
         while state.queue:
             topic_id = state.queue[0]
+            full = topic_id in state.rescan  # the whole discussion again, from its first comment
             try:
                 response = self.client.call(
                     "discussions.getComments",
                     entityId=topic_id,
                     entityType=GROUP_TOPIC,
-                    anchor=state.comment_anchors.get(topic_id),
+                    anchor=state.pass_anchor if full else state.comment_anchors.get(topic_id),
                     direction="FORWARD",
                     count=self.config.comments_page_size,
                 )
             except SourceUnavailable as exc:
-                # the topic (not the group) is gone or closed since the scan: skip it alone
+                # the topic (not the group) is gone or closed since the scan: skip it alone;
+                # a pass cut short proves nothing about deleted comments
                 log.info("OK group %s: comments of topic %s skipped (error %s)", group_id, topic_id, exc.code)
-                state.queue.pop(0)
+                self._end_pass(state, topic_id)
                 yield Batch(source.id, (), (), state.dump())
                 continue
             fetched_at = self.clock()
@@ -258,8 +308,38 @@ class OkGroupCollector:
                 )
                 posts.append(post)
                 raws.append(raw_payload(post, comment, fetched_at))
+            dates = {post.post_id: int(post.published_at.timestamp()) for post in posts}
+            if full:
+                state.seen_in_pass.update(dates)
+                state.pass_anchor = str(response["anchor"]) if response.get("anchor") else state.pass_anchor
+            else:
+                state.comment_ids.setdefault(topic_id, {}).update(dates)
             if response.get("anchor"):
                 state.comment_anchors[topic_id] = str(response["anchor"])
             if not response.get("has_more") or not posts:
-                state.queue.pop(0)
+                if full:
+                    posts += self._vanished_comments(source, group_id, topic_id, state)
+                self._end_pass(state, topic_id)
             yield Batch(source.id, tuple(posts), tuple(raws), state.dump())
+
+    @staticmethod
+    def _end_pass(state: _Cursor, topic_id: str) -> None:
+        state.queue.pop(0)
+        if topic_id in state.rescan:
+            state.rescan.remove(topic_id)
+        state.seen_in_pass, state.pass_anchor = {}, None
+
+    def _vanished_comments(self, source: Source, group_id: str, topic_id: str, state: _Cursor) -> list[Post]:
+        """Comments seen under the topic before that its finished full pass did not see again: deleted."""
+        before = state.comment_ids.get(topic_id, {})
+        state.comment_ids[topic_id] = dict(state.seen_in_pass)
+        gone = [
+            comment_tombstone(
+                group_id, topic_id, comment_id, datetime.fromtimestamp(date, tz=UTC), source_id=source.id
+            )
+            for comment_id, date in sorted(before.items())
+            if comment_id not in state.seen_in_pass
+        ]
+        if gone:
+            log.info("OK group %s: %d comments of topic %s deleted", group_id, len(gone), topic_id)
+        return gone

@@ -147,3 +147,21 @@ def tombstone(group_id: str, topic_id: str, published_at: datetime, *, source_id
         published_at=published_at,
         is_deleted=True,
     )
+
+
+def comment_tombstone(
+    group_id: str, topic_id: str, comment_id: str, published_at: datetime, *, source_id: str
+) -> Post:
+    """A comment OK no longer returns under its topic: same key, ``is_deleted``, linked to the topic."""
+    return Post(
+        platform=OK,
+        owner_id=group_id,
+        post_id=comment_id,
+        kind=PostKind.COMMENT,
+        source_id=source_id,
+        url=topic_url(group_id, topic_id),
+        text="",
+        published_at=published_at,
+        is_deleted=True,
+        parent_key=ok_key(group_id, topic_id),
+    )
