@@ -10,7 +10,7 @@ from infopole.alerts.rules import Analysed, fresh
 from infopole.alerts.rules.risk import risk_alerts
 from infopole.alerts.rules.silence import SourceHealth, silence_alerts
 from infopole.alerts.rules.sla import sla_alerts
-from infopole.alerts.rules.spike import spike_alerts
+from infopole.alerts.rules.spike import SpikeCounts, spike_alerts, spike_alerts_from_counts
 from infopole.alerts.rules.story import story_alerts
 from infopole.alerts.rules.watchlist import official_watchlists, watchlist_alerts
 from infopole.config.municipality import Municipality, Watchlist
@@ -21,8 +21,10 @@ from infopole.incidents.sla import calendar_for
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the rules look at. ``posts`` covers the spike history (weeks), not just new posts;
-    ``observed_since`` is when collection began (None: no history yet)."""
+    """What the rules look at. ``spike_counts``, when given, are the spike history already counted
+    (by the database: ``alerts.spike_counts``) and ``posts`` need only be the recent ones; without
+    them ``posts`` must cover the spike history (weeks). ``observed_since`` is when collection
+    began (None: no history yet)."""
 
     posts: Sequence[Analysed] = ()
     incidents: Sequence[Incident] = ()
@@ -30,6 +32,7 @@ class Snapshot:
     observed_since: datetime | None = None
     extra: list[Alert] = field(default_factory=list)
     watchlists: Sequence[Watchlist] = ()  # saved searches with ``watch`` on, next to the file's
+    spike_counts: SpikeCounts | None = None
 
 
 def detect(snapshot: Snapshot, municipality: Municipality, now: datetime) -> list[Alert]:
@@ -58,7 +61,13 @@ def detect(snapshot: Snapshot, municipality: Municipality, now: datetime) -> lis
     return [
         *risk_alerts(new, config.risk, now, tz),
         *watchlist_alerts(new, watchlists, now, tz),
-        *spike_alerts(snapshot.posts, config.spike, now, tz, snapshot.observed_since),
+        *(
+            spike_alerts(snapshot.posts, config.spike, now, tz, snapshot.observed_since)
+            if snapshot.spike_counts is None
+            else spike_alerts_from_counts(
+                snapshot.spike_counts, config.spike, now, tz, snapshot.observed_since
+            )
+        ),
         *story_alerts(new, config.story, now, tz),
         *silence_alerts(sources, config.silence, now, tz),
         *sla_alerts(

@@ -14,6 +14,7 @@ from infopole.alerts.notifiers.email import EmailNotifier, SmtpConfig
 from infopole.alerts.notifiers.telegram import TelegramAcks, TelegramBot, TelegramNotifier
 from infopole.alerts.notifiers.webhook import WebhookNotifier
 from infopole.alerts.rules.silence import SourceHealth
+from infopole.alerts.spike_counts import spike_counts_sql
 from infopole.alerts.store import AlertStore, RecordReport
 from infopole.config.municipality import Channel, Municipality
 from infopole.config.settings import Settings
@@ -37,14 +38,25 @@ def observed_since(store: PostStore) -> datetime | None:
         return first
 
 
+def recent_keys(store: PostStore, since: datetime, until: datetime, limit: int) -> list[str]:
+    with store.db.session() as session:
+        query = (
+            select(PostRow.key)
+            .where(PostRow.published_at >= since, PostRow.published_at <= until)
+            .order_by(PostRow.published_at.desc(), PostRow.key)
+            .limit(limit)
+        )
+        return list(session.scalars(query))
+
+
 def read_snapshot(
     store: PostStore, incidents: IncidentStore, municipality: Municipality, now: datetime, limit: int = 50_000
 ) -> Snapshot:
-    """Posts of the spike history (``history_weeks`` back), open cases and collector health."""
-    since = now - timedelta(
-        weeks=municipality.alerts.spike.history_weeks, hours=municipality.alerts.spike.window_hours
-    )
-    posts = [pair for pair in store.analysed(limit=limit) if pair[0].published_at >= since]
+    """Recent posts (``max_post_age_hours``: what may still be news), the spike history counted in
+    SQL, open cases and collector health."""
+    config = municipality.alerts
+    since = now - timedelta(hours=config.max_post_age_hours)
+    posts = store.analysed(keys=recent_keys(store, since, now, limit))
     sources = [
         SourceHealth(
             state.source_id,
@@ -57,7 +69,14 @@ def read_snapshot(
     ]
     open_cases = incidents.list(open_only=True, with_updates=True)  # the SLA deadline depends on history
     watched = saved_watchlists(SavedSearchStore(store.db, tz=municipality.tz))
-    return Snapshot(posts, open_cases, sources, observed_since(store), watchlists=watched)
+    return Snapshot(
+        posts,
+        open_cases,
+        sources,
+        observed_since(store),
+        watchlists=watched,
+        spike_counts=spike_counts_sql(store.db, config.spike, now),
+    )
 
 
 def decide(

@@ -35,6 +35,40 @@ def count_in(times: Sequence[datetime], start: datetime, end: datetime) -> int:
     return sum(1 for moment in times if start <= moment < end)
 
 
+def window_starts(end: datetime, window: timedelta, weeks: int) -> list[datetime]:
+    """Starts of ``[start, start + window)``: now (index 0), then the same hours 1…``weeks`` weeks back."""
+    return [end - back * WEEK - window for back in range(weeks + 1)]
+
+
+def window_counts(times: Sequence[datetime], end: datetime, window: timedelta, weeks: int) -> tuple[int, ...]:
+    """The counts ``baseline_from_counts`` takes, from publication times (the SQL edge counts them
+    in the database instead: ``infopole.alerts.spike_counts``)."""
+    return tuple(count_in(times, start, start + window) for start in window_starts(end, window, weeks))
+
+
+def baseline_from_counts(
+    counts: Sequence[int],
+    end: datetime,
+    window: timedelta,
+    observed_since: datetime | None,
+    min_weeks: int,
+) -> Baseline | None:
+    """``counts[0]`` is the current window, ``counts[k]`` the same window k weeks back."""
+    if observed_since is None:
+        return None
+    history = []
+    for back, start in enumerate(window_starts(end, window, len(counts) - 1)[1:], start=1):
+        if start < observed_since:
+            break
+        history.append(counts[back])
+    if len(history) < min_weeks:
+        return None
+    median = statistics.median(history)
+    mad = statistics.median(abs(value - median) for value in history)
+    scale = max(MAD_TO_SIGMA * mad, math.sqrt(median), 1.0)
+    return Baseline(counts[0], tuple(history), median, scale)
+
+
 def seasonal_baseline(
     times: Sequence[datetime],
     end: datetime,
@@ -44,17 +78,5 @@ def seasonal_baseline(
     min_weeks: int,
 ) -> Baseline | None:
     """Counts of ``[end - window, end)`` now and in each earlier week that was observed."""
-    if observed_since is None:
-        return None
-    history = []
-    for back in range(1, weeks + 1):
-        start = end - back * WEEK - window
-        if start < observed_since:
-            break
-        history.append(count_in(times, start, start + window))
-    if len(history) < min_weeks:
-        return None
-    median = statistics.median(history)
-    mad = statistics.median(abs(value - median) for value in history)
-    scale = max(MAD_TO_SIGMA * mad, math.sqrt(median), 1.0)
-    return Baseline(count_in(times, end - window, end), tuple(history), median, scale)
+    counts = window_counts(times, end, window, weeks)
+    return baseline_from_counts(counts, end, window, observed_since, min_weeks)

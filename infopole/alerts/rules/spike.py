@@ -8,18 +8,21 @@ alarm: a quiet place going from 0 to 2, a busy one with its ordinary wobble, a n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from infopole.alerts.rules import Analysed
-from infopole.alerts.rules.baseline import Baseline, seasonal_baseline
+from infopole.alerts.rules.baseline import Baseline, baseline_from_counts, window_counts
 from infopole.alerts.text import local_time, plural
 from infopole.config.municipality import Severity, SpikeRule
 from infopole.domain.alert import Alert, AlertKind
 
 METRICS = {"negative": "негативных сообщений", "incidents": "сообщений о проблемах"}
 DIMENSIONS = {"block": "блок", "settlement": "населённый пункт", "source_id": "источник"}
+
+SeriesKey = tuple[str, str, str]  # (metric, dimension, value)
+SpikeCounts = Mapping[SeriesKey, Sequence[int]]  # counts of the current window, then 1…weeks back
 
 
 def spike_series(pairs: Sequence[Analysed]) -> dict[tuple[str, str, str], list[datetime]]:
@@ -49,6 +52,17 @@ def is_spike(baseline: Baseline, rule: SpikeRule) -> bool:
     )
 
 
+def spike_counts(
+    pairs: Sequence[Analysed], rule: SpikeRule, now: datetime
+) -> dict[SeriesKey, tuple[int, ...]]:
+    """Window counts per series from posts in memory; the database counts the same in SQL."""
+    window = timedelta(hours=rule.window_hours)
+    return {
+        key: window_counts(times, now, window, rule.history_weeks)
+        for key, times in spike_series(pairs).items()
+    }
+
+
 def spike_alerts(
     pairs: Sequence[Analysed],
     rule: SpikeRule,
@@ -57,13 +71,21 @@ def spike_alerts(
     observed_since: datetime | None,
 ) -> list[Alert]:
     """``observed_since``: when collection began (the oldest post stored); None means no history."""
+    return spike_alerts_from_counts(spike_counts(pairs, rule, now), rule, now, tz, observed_since)
+
+
+def spike_alerts_from_counts(
+    counts: SpikeCounts,
+    rule: SpikeRule,
+    now: datetime,
+    tz: ZoneInfo,
+    observed_since: datetime | None,
+) -> list[Alert]:
     hour = now.replace(minute=0, second=0, microsecond=0)
     window = timedelta(hours=rule.window_hours)
     alerts = []
-    for (metric, dimension, value), times in sorted(spike_series(pairs).items()):
-        baseline = seasonal_baseline(
-            times, now, window, rule.history_weeks, observed_since, rule.min_history_weeks
-        )
+    for (metric, dimension, value), series in sorted(counts.items()):
+        baseline = baseline_from_counts(series, now, window, observed_since, rule.min_history_weeks)
         if baseline is None or not is_spike(baseline, rule):
             continue
         severe = baseline.z() >= 2 * rule.robust_z
