@@ -133,6 +133,8 @@ def test_incident_posts_open_cases_once_and_comments_join(tmp_path: Path) -> Non
     (case,) = cases.list()
     assert case.department_id == "ivangorod" and case.status is IncidentStatus.ASSIGNED
     assert case.post_keys == [post.key, comment.key]
-    # Monday 12:00 + 8 working hours = Tuesday 11:00 in Moscow
-    assert case.first_answer_due == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    # registered when the post was published (Monday 11:00 in Moscow, an hour before it was taken):
+    # + 8 working hours = Tuesday 10:00 in Moscow
+    assert case.opened_at == post.published_at
+    assert case.first_answer_due == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
     db.close()

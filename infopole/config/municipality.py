@@ -107,6 +107,12 @@ class CasePolicy(_Model):
     near_duplicate_similarity: float = Field(default=0.6, gt=0, le=1)  # word-shingle Jaccard
     join_by_place: bool = True
     min_cases_for_rating: int = Field(default=5, ge=1)
+    # an official answer not seen on the platform this long after it was recorded is flagged
+    unverified_reply_hours: float = Field(default=24, gt=0)
+    reply_check_days: int = Field(default=30, ge=1)  # answers re-checked (deletion, reactions) this long
+    # the case webhook (signed with the installation's alerts_secret); empty: events wait in the outbox
+    webhook_url: str = ""
+    webhook_max_attempts: int = Field(default=8, ge=1)  # then the event is "dead" until replayed
 
 
 class OfficialPage(_Model):

@@ -20,9 +20,24 @@ def priority_of(analysis: Analysis, urgent_risk: float = 0.7) -> Priority:
     return Priority.HIGH if analysis.risk_score >= urgent_risk else Priority.NORMAL
 
 
+def registered_at(post: Post, now: datetime) -> datetime:
+    """When a case opened from ``post`` counts as registered: when the post was published.
+
+    The citizen has waited since he wrote, and the МЦУ's reaction to a post in a social network is
+    measured from its publication (regional practice of the ЦУР «Инцидент Менеджмент»), not from
+    whenever our crawler came by: crawl lag is the МЦУ's own delay and buys the department no time.
+    So a case opened from an older post — a backfill, the demo's history, a post found late —
+    keeps its real date: the overview and the ratings place it in its own period, and its SLA
+    clock shows honestly how late it is (an old complaint nobody answered *is* overdue). Never
+    later than ``now`` (a post dated in the future by a wrong clock) — the time of detection.
+    """
+    return min(post.published_at, now)
+
+
 def open_incident(post: Post, analysis: Analysis, municipality: Municipality, now: datetime) -> Incident:
     """A new case for a social-network post, routed and with its deadline; the caller saves it."""
     return new_case(
+        opened_at=registered_at(post, now),
         title=title_of(post.title or post.text),
         block=analysis.block,
         settlement=analysis.settlement,

@@ -1,4 +1,5 @@
-"""Two small lexicons over reply texts: the формальная отписка, and «the problem is still there».
+"""Small lexicons over reply texts: the формальная отписка, «the problem is still there», and
+«thank you, it is done».
 
 An отписка names a procedure («ваше обращение направлено…», «принято к сведению») and nothing
 the citizen can check: no date, no deadline, no work done. A reply that has any of those is an
@@ -73,6 +74,30 @@ PERSISTS_PHRASES = (
 )
 
 
+THANKS_PHRASES = (
+    "спасибо, сделали",
+    "спасибо сделали",
+    "спасибо, починили",
+    "спасибо, убрали",
+    "спасибо, отремонтировали",
+    "спасибо, устранили",
+    "спасибо, дали",
+    "спасибо, вывезли",
+    "наконец-то сделали",
+    "наконец сделали",
+    "наконец-то починили",
+    "все сделали",
+    "всё сделали",
+    "уже сделали",
+    "проблема решена",
+    "вопрос решен",
+    "вопрос решён",
+    "спасибо за оперативность",
+    "спасибо за помощь",
+    "оперативно отреагировали",
+)
+
+
 def _normal(text: str) -> str:
     return " ".join(text.casefold().replace("ё", "е").split())
 
@@ -96,3 +121,9 @@ def is_promise(text: str) -> bool:
 def says_problem_persists(text: str) -> bool:
     normal = _normal(text)
     return any(_normal(phrase) in normal for phrase in PERSISTS_PHRASES)
+
+
+def says_thanks_for_fix(text: str) -> bool:
+    """«Спасибо, сделали»: the citizen confirms the answer. «Проблема не решена» is not thanks."""
+    normal = _normal(text)
+    return not says_problem_persists(text) and any(_normal(phrase) in normal for phrase in THANKS_PHRASES)

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import JSONResponse
 
 from infopole.config.municipality import Municipality
-from infopole.domain.incident import CaseKind, Incident
+from infopole.domain.incident import CaseKind
 from infopole.incidents.appeals_import import settlement_of
 from infopole.incidents.cases import new_case, title_of
+from infopole.incidents.georeport import request_json
 from infopole.storage.incidents import CaseNotFound, IncidentStore
 
 Clock = Callable[[], datetime]
@@ -43,36 +44,6 @@ def services(municipality: Municipality) -> list[dict[str, Any]]:
         }
         for block, names in sorted(owners.items())
     ]
-
-
-def request_json(incident: Incident, municipality: Municipality) -> dict[str, Any]:
-    names = {d.id: d.name for d in municipality.departments}
-
-    def local(moment: datetime | None) -> str | None:
-        return moment.astimezone(municipality.tz).isoformat(timespec="seconds") if moment else None
-
-    notes = incident.status.label
-    if incident.reject_reason is not None:
-        notes += f": {incident.reject_reason.label}"
-    return {
-        "service_request_id": str(incident.id),
-        "status": "open" if incident.is_open else "closed",
-        "status_notes": notes,
-        "service_name": incident.block or "",
-        "service_code": incident.block or "",
-        "description": incident.description or incident.title,
-        "agency_responsible": names.get(incident.department_id or "", "МЦУ (распределение)"),
-        "service_notice": "",
-        "requested_datetime": local(incident.opened_at),
-        "updated_datetime": local(incident.updated_at or incident.opened_at),
-        "expected_datetime": local(incident.due_at),
-        "address": incident.address or incident.settlement or "",
-        "address_id": "",
-        "zipcode": "",
-        "lat": incident.lat,
-        "long": incident.lon,
-        "media_url": "",
-    }
 
 
 def _error(status: int, code: int, description: str) -> JSONResponse:
@@ -160,7 +131,7 @@ def open311_router(
             lon=long,
             actor="open311",
         )
-        saved = store.add(incident, now, actor=f"open311:{api_key[:6]}")
+        saved = store.add(incident, now, actor=f"open311:{api_key[:6]}", municipality=municipality)
         notice = f"Срок ответа: {request_json(saved, municipality)['expected_datetime']}"
         return JSONResponse(
             [{"service_request_id": str(saved.id), "service_notice": notice}], status_code=201

@@ -3,7 +3,8 @@
 The body is the case as Open311 shows it plus the event; the signature is an HMAC-SHA256 of
 ``"{timestamp}.{body}"`` with the receiver's shared secret (header ``X-Infopole-Signature:
 sha256=<hex>``), so a receiver can reject forged and replayed calls. ``X-Infopole-Delivery`` is the
-same for the same case version, so a receiver can drop a delivery it has already processed.
+same for the same case version (and sent again as the usual ``Idempotency-Key``), so a receiver
+can drop a delivery it has already processed.
 Delivery retries connection errors and 5xx with exponential backoff and jitter; a 4xx is the
 receiver refusing the call and is not retried.
 """
@@ -23,12 +24,13 @@ from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attemp
 
 from infopole.config.municipality import Municipality
 from infopole.domain.incident import Incident
-from infopole.incidents.open311 import request_json
+from infopole.incidents.georeport import request_json
 
 SIGNATURE = "X-Infopole-Signature"
 TIMESTAMP = "X-Infopole-Timestamp"
 EVENT = "X-Infopole-Event"
 DELIVERY = "X-Infopole-Delivery"
+IDEMPOTENCY_KEY = "Idempotency-Key"
 TOLERANCE_S = 300
 
 
@@ -63,18 +65,23 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str, now: datetime) 
     return hmac.compare_digest(sign(body, secret, timestamp), headers.get(SIGNATURE, ""))
 
 
+def delivery_key(data: Mapping[str, Any]) -> str:
+    """The same for every delivery of one case version: the receiver's idempotency key."""
+    request = data.get("request", {})
+    digest = hashlib.sha256(f"{request.get('service_request_id')}:{data.get('version')}".encode())
+    return digest.hexdigest()[:32]
+
+
 def headers_for(data: Mapping[str, Any], body: bytes, secret: str, now: datetime) -> dict[str, str]:
     timestamp = int(now.timestamp())
-    request = data.get("request", {})
-    delivery = hashlib.sha256(
-        f"{request.get('service_request_id')}:{data.get('version')}".encode()
-    ).hexdigest()
+    delivery = delivery_key(data)
     return {
         "Content-Type": "application/json; charset=utf-8",
         SIGNATURE: sign(body, secret, timestamp),
         TIMESTAMP: str(timestamp),
         EVENT: str(data.get("event", "")),
-        DELIVERY: delivery[:32],
+        DELIVERY: delivery,
+        IDEMPOTENCY_KEY: delivery,
     }
 
 

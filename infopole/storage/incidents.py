@@ -2,9 +2,10 @@
 
 Each incident post joins or opens exactly one case, however often it is re-run. Every change
 goes through ``change()``: load the case, let a domain method change it, write the row, the new
-``IncidentUpdate`` rows and one audit event (before/after) in one transaction. The row's version
-column makes a write based on a stale read fail; ``change()`` then re-reads and re-applies the
-change, so two people editing one case never silently overwrite each other.
+``IncidentUpdate`` rows, one audit event (before/after) and one webhook event (the outbox,
+``case_events``) in one transaction. The row's version column makes a write based on a stale read
+fail; ``change()`` then re-reads and re-applies the change, so two people editing one case never
+silently overwrite each other, and each version of a case is announced exactly once.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from infopole.config.municipality import Municipality
@@ -26,9 +28,10 @@ from infopole.domain.post import Post
 from infopole.incidents import sla
 from infopole.incidents.cases import new_case, open_incident
 from infopole.incidents.joining import JoinDecision, OpenCase, find_case, shingles
+from infopole.incidents.webhook import payload
 from infopole.storage.db import Database
 from infopole.storage.incident_rows import fill_row, load_incidents, update_row
-from infopole.storage.tables import AuditEventRow, IncidentPostRow, IncidentRow, PostRow
+from infopole.storage.tables import AuditEventRow, CaseEventRow, IncidentPostRow, IncidentRow, PostRow
 
 Mutation = Callable[[Incident], object]
 ATTEMPTS = 5
@@ -71,20 +74,29 @@ class IncidentStore:
                     cases = _open_cases(session)
                 decision = find_case(post, analysis, cases, municipality.cases)
                 if decision is not None:
-                    _join(session, decision, post, now)
+                    _join(session, decision, post, now, municipality)
                     next(case for case in cases if case.id == decision.case_id).add(post)
                     report.joined += 1
                     continue
                 incident = open_incident(post, analysis, municipality, now)
-                case_id = _insert(session, incident, now, actor="system")
-                joined = OpenCase(case_id, incident.block, incident.settlement, incident.street, now)
+                case_id = _insert(session, incident, now, actor="system", municipality=municipality)
+                joined = OpenCase(
+                    case_id, incident.block, incident.settlement, incident.street, incident.opened_at
+                )
                 joined.add(post)
                 cases.append(joined)
                 report.opened += 1
         return report
 
-    def add(self, incident: Incident, now: datetime, actor: str = "system") -> Incident:
-        """Save a case built elsewhere (an import, Open311), idempotent on ``external_id``."""
+    def add(
+        self,
+        incident: Incident,
+        now: datetime,
+        actor: str = "system",
+        municipality: Municipality | None = None,
+    ) -> Incident:
+        """Save a case built elsewhere (an import, Open311), idempotent on ``external_id``.
+        Without ``municipality`` its webhook event is built when it is delivered."""
         with self.db.session() as session:
             if incident.external_id is not None:
                 existing = session.scalar(
@@ -92,7 +104,7 @@ class IncidentStore:
                 )
                 if existing is not None:
                     return load_incidents(session, [existing])[0]
-            case_id = _insert(session, incident, now, actor)
+            case_id = _insert(session, incident, now, actor, municipality=municipality)
             return load_incidents(session, [session.get_one(IncidentRow, case_id)])[0]
 
     # --- reading ---------------------------------------------------------------------------
@@ -120,13 +132,14 @@ class IncidentStore:
             return load_incidents(session, builtins.list(session.scalars(query.order_by(IncidentRow.id))))
 
     def overdue_candidates(self, now: datetime) -> builtins.list[int]:
-        """Open cases whose stored deadline has passed and that nobody escalated yet this round."""
+        """Open cases whose stored deadline has passed and was not escalated: never, or before this
+        deadline was due (see ``incidents.escalation.overdue_deadline``)."""
         with self.db.session() as session:
             closed = [s.value for s in IncidentStatus if not s.is_open]
             query = select(IncidentRow.id).where(
                 IncidentRow.status.not_in(closed),
-                IncidentRow.due_at < now,
-                IncidentRow.escalated_at.is_(None),
+                IncidentRow.due_at <= now,
+                or_(IncidentRow.escalated_at.is_(None), IncidentRow.escalated_at < IncidentRow.due_at),
             )
             return builtins.list(session.scalars(query.order_by(IncidentRow.due_at)))
 
@@ -224,7 +237,7 @@ class IncidentStore:
             if source.department_id and split_off.department_id != source.department_id:
                 split_off.assign(source.department_id, now, actor, note="как у исходного обращения")
             split_off.record(UpdateAction.SPLIT, now, actor, note=f"выделено из обращения №{case_id}")
-            new_id = _insert(session, split_off, now, actor, link_posts=False)
+            new_id = _insert(session, split_off, now, actor, link_posts=False, municipality=municipality)
             session.execute(
                 update(IncidentPostRow)
                 .where(IncidentPostRow.incident_id == case_id, IncidentPostRow.post_key.in_(wanted))
@@ -283,15 +296,26 @@ def _apply(
         _save_change(session, row, incident, changes, municipality, now)
         _audit(session, incident, before, changes, now, actor, client)
         session.flush()  # the versioned UPDATE runs here: a stale read fails now
+        incident.updated_at = now
+        _announce(session, row, incident, "case.changed", municipality, now)
     incident.version = row.version
     return incident
 
 
-def _insert(session: Session, incident: Incident, now: datetime, actor: str, link_posts: bool = True) -> int:
+def _insert(
+    session: Session,
+    incident: Incident,
+    now: datetime,
+    actor: str,
+    link_posts: bool = True,
+    municipality: Municipality | None = None,
+) -> int:
     row = IncidentRow(updated_at=now)
     fill_row(row, incident)
     session.add(row)
     session.flush()
+    incident.id, incident.updated_at = row.id, now
+    _announce(session, row, incident, "case.created", municipality, now)
     for key in incident.post_keys if link_posts else []:
         session.add(IncidentPostRow(incident_id=row.id, post_key=key, added_at=now, joined_by="opened"))
     for change in incident.updates:
@@ -336,7 +360,9 @@ def _link_new_posts(session: Session, incident: Incident, before: list[str], now
             )
 
 
-def _join(session: Session, decision: JoinDecision, post: Post, now: datetime) -> None:
+def _join(
+    session: Session, decision: JoinDecision, post: Post, now: datetime, municipality: Municipality
+) -> None:
     row = session.get_one(IncidentRow, decision.case_id)
     session.add(
         IncidentPostRow(incident_id=row.id, post_key=post.key, added_at=now, joined_by=decision.reason.value)
@@ -355,6 +381,36 @@ def _join(session: Session, decision: JoinDecision, post: Post, now: datetime) -
     )
     session.add(update_row(row.id, joined))
     row.updated_at = now  # bumps the version: an edit based on the case without this post is stale
+    flag_modified(row, "updated_at")  # even when ``now`` equals the last change's time
+    session.flush()
+    incident = load_incidents(session, [row], with_updates=False)[0]
+    _announce(session, row, incident, "case.changed", municipality, now)
+
+
+def _announce(
+    session: Session,
+    row: IncidentRow,
+    incident: Incident,
+    event: str,
+    municipality: Municipality | None,
+    now: datetime,
+) -> None:
+    """The outbox: the webhook event for the version just written, in the same transaction, so a
+    change is never saved without its event nor an event sent for a change that rolled back."""
+    incident.version = row.version
+    data = payload(incident, event, municipality) if municipality is not None else None
+    session.add(
+        CaseEventRow(
+            incident_id=row.id,
+            version=row.version,
+            event=event,
+            payload=data,
+            created_at=now,
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
 
 
 def _open_cases(session: Session) -> list[OpenCase]:
@@ -393,6 +449,7 @@ def _save_change(
     incident.due_at = pending.due_at if pending else None
     fill_row(row, incident)
     row.updated_at = now
+    flag_modified(row, "updated_at")  # always a versioned UPDATE: one version, one event
     for change in updates:
         session.add(update_row(row.id, change))
 
