@@ -1,20 +1,38 @@
-"""Webhook signatures and retries against a real local HTTP receiver."""
+"""Webhook signatures and retries against a real local HTTP receiver, and the durable outbox:
+events kept while the receiver is down and across a restart, delivered once each."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
 
-from infopole.incidents.webhook import DELIVERY, SIGNATURE, TIMESTAMP, body_of, deliver, payload, sign, verify
-from tests.case_fixtures import MUNICIPALITY, NOW, case
+from infopole.incidents.webhook import (
+    DELIVERY,
+    IDEMPOTENCY_KEY,
+    SIGNATURE,
+    TIMESTAMP,
+    body_of,
+    deliver,
+    payload,
+    sign,
+    verify,
+)
+from infopole.storage.case_events import CaseEventStore, WebhookTarget
+from infopole.storage.db import Database
+from infopole.storage.incidents import IncidentStore
+from infopole.storage.posts import PostStore
+from tests.case_fixtures import MUNICIPALITY, NOW, analysis, case, post
 
 SECRET = "shared-secret"
 
@@ -88,3 +106,118 @@ def test_a_4xx_is_not_retried_and_giving_up_is_reported(receiver: str) -> None:
         Receiver.plan = [500, 500, 500]
         down = deliver(client, receiver, _data(), SECRET, NOW, attempts=3, backoff_s=0.01)
     assert (down.ok, down.attempts, down.error) == (False, 3, "HTTP 500")
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(port: int) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _two_cases(db: Database) -> IncidentStore:
+    first, second = post("1"), post("2", "Не вывозят мусор на Садовой уже неделю", owner="-100004")
+    PostStore(db).save_batch([first, second], [], NOW)
+    store = IncidentStore(db)
+    store.take_incidents(
+        [(first, analysis(first)), (second, analysis(second, block="ЖКХ"))], MUNICIPALITY, NOW
+    )
+    return store
+
+
+def _processed() -> dict[str, int]:
+    """What a receiver that drops repeats by ``Idempotency-Key`` processed, and how often it saw each."""
+    seen: dict[str, int] = {}
+    for _, headers, valid in Receiver.got:
+        assert valid
+        seen[headers[IDEMPOTENCY_KEY]] = seen.get(headers[IDEMPOTENCY_KEY], 0) + 1
+    return seen
+
+
+def test_events_survive_a_receiver_outage_and_a_restart(tmp_path: Path) -> None:
+    Receiver.plan, Receiver.got = [], []
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    port = _free_port()
+    target = WebhookTarget(f"http://127.0.0.1:{port}/hook", SECRET, max_attempts=5)
+    db = Database(url)
+    store = _two_cases(db)
+    case_id = store.list()[0].id or 0
+    store.change(  # a state change, then the receiver is down when the step runs
+        case_id,
+        lambda c: c.answer("Яму заделали 23.11", NOW, "zhkh"),
+        municipality=MUNICIPALITY,
+        now=NOW,
+        actor="zhkh",
+    )
+    outbox = CaseEventStore(db)
+    events = outbox.events()
+    assert [(e.event, e.state) for e in events] == [
+        ("case.created", "pending"),
+        ("case.created", "pending"),
+        ("case.changed", "pending"),
+    ]
+    with httpx.Client(timeout=2) as client:
+        down = outbox.deliver_due(client, target, MUNICIPALITY, NOW)
+        assert (down.delivered, down.failed) == (0, 2) and down.waiting == 1  # the case's 2nd event waits
+        assert outbox.deliver_due(client, target, MUNICIPALITY, NOW).waiting == 3  # backing off
+    kept = {e.id: e for e in outbox.events()}
+    assert all(e.state == "pending" for e in kept.values())
+    first_retry = min(e.next_attempt_at for e in kept.values() if e.attempts)
+    assert timedelta(seconds=22) <= first_retry - NOW <= timedelta(seconds=38)  # 30 s ± 25 %
+    db.close()  # the process restarts; the receiver comes back
+
+    server = _serve(port)
+    try:
+        db = Database(url)
+        outbox = CaseEventStore(db)
+        later = NOW + timedelta(minutes=5)
+        with httpx.Client(timeout=2) as client:
+            up = outbox.deliver_due(client, target, MUNICIPALITY, later)
+            assert (up.delivered, up.failed, up.dead) == (3, 0, 0)
+            assert outbox.deliver_due(client, target, MUNICIPALITY, later + timedelta(hours=1)).delivered == 0
+    finally:
+        server.shutdown()
+    assert list(_processed().values()) == [1, 1, 1]  # exactly once per event
+    bodies = [json.loads(body) for body, _, _ in Receiver.got]
+    versions = [(b["request"]["service_request_id"], b["version"], b["event"]) for b in bodies]
+    assert versions[-1] == (str(case_id), 2, "case.changed") and len(set(versions)) == 3
+    assert all(e.state == "delivered" for e in outbox.events())
+    db.close()
+
+
+def test_a_crash_after_sending_repeats_the_same_key_and_dead_events_are_replayed(
+    tmp_path: Path, receiver: str
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    _two_cases(db)
+    outbox = CaseEventStore(db)
+    target = WebhookTarget(receiver, SECRET, max_attempts=2)
+    first = outbox.events()[0]
+    with httpx.Client(timeout=2) as client:
+        # claimed and sent, then the process dies before recording the delivery
+        assert outbox._claim(first, target, NOW)
+        deliver(client, receiver, outbox._payload(first, MUNICIPALITY) or {}, SECRET, NOW, attempts=1)
+        after_crash = NOW + timedelta(minutes=1)
+        assert outbox.deliver_due(client, target, MUNICIPALITY, after_crash).delivered == 2
+        assert sorted(_processed().values()) == [1, 2]  # one repeat, same key: the receiver drops it
+        # a receiver that keeps failing: dead after max_attempts, visible, then replayed
+        store = IncidentStore(db)
+        case_id = store.list()[0].id or 0
+        store.change(case_id, lambda c: c.resolve(NOW, "zhkh"), municipality=MUNICIPALITY, now=NOW, actor="z")
+        Receiver.plan = [500, 503]
+        assert outbox.deliver_due(client, target, MUNICIPALITY, after_crash).failed == 1
+        assert outbox.deliver_due(client, target, MUNICIPALITY, after_crash + timedelta(minutes=2)).dead == 1
+        (dead,) = outbox.events(state="dead")
+        assert (dead.incident_id, dead.attempts, dead.last_error) == (case_id, 2, "HTTP 503")
+        assert outbox.replay(after_crash, [dead.id]) == 1
+        assert outbox.deliver_due(client, target, MUNICIPALITY, after_crash).delivered == 1
+    assert outbox.events(state="dead") == [] and len(_processed()) == 3
+    db.close()
