@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -23,6 +24,8 @@ from crawlers.telegram.gateway import TelethonGateway
 from infopole.config.settings import Settings
 from infopole.domain.post import Platform, Post, PostKind, pseudonymise
 from infopole.domain.source import Source, SourceKind
+from infopole.storage.db import Database
+from infopole.storage.posts import PostStore
 
 SALT = "test-salt"
 CHANNEL = "kingisepp_online"
@@ -132,7 +135,8 @@ def test_first_crawl_posts_comments_and_cursors() -> None:
 
 def test_incremental_crawl_new_posts_new_comments_edits_and_deletions() -> None:
     gateway, ids = build()
-    built = collector(gateway, rescan_window=timedelta(days=2))
+    # comments_recheck 0: no thread is read again in full, only comments after the stored id
+    built = collector(gateway, rescan_window=timedelta(days=2), comments_recheck=timedelta(0))
     _, cursor = crawl(built, None)
     fresh = gateway.post(CHANNEL, "Воду дали ✅", date=NOW + timedelta(minutes=1))
     late = gateway.comment(
@@ -220,3 +224,96 @@ def test_telethon_gateway_refuses_to_start_without_a_session() -> None:
         TelethonGateway.from_settings(Settings(telegram_api_id=12345, telegram_api_hash="0123abcd"))
     with pytest.raises(AuthError, match="API_ID"):
         TelethonGateway.from_settings(Settings(telegram_session="1BVtsOK4Bu..."))
+
+
+# ------------------------------------------------------------------ comment edits and deletions
+
+
+def edit_comment(gateway: FakeTelegramGateway, post_id: int, comment_id: int, text: str) -> None:
+    """As Telegram shows an edited comment: new text and ``edit_date``."""
+    message = next(c for c in gateway.channels[CHANNEL].comments[post_id] if c.id == comment_id)
+    message.message, message.edit_date = text, NOW + timedelta(minutes=4)
+
+
+def delete_comment(gateway: FakeTelegramGateway, post_id: int, comment_id: int) -> None:
+    """As Telegram deletes a comment: gone from the thread, ``replies.replies`` one less, ``max_id`` kept."""
+    channel = gateway.channels[CHANNEL]
+    channel.comments[post_id] = [c for c in channel.comments[post_id] if c.id != comment_id]
+    replies = channel.posts[post_id].replies
+    assert replies is not None
+    replies.replies -= 1
+
+
+def comment_key(gateway: FakeTelegramGateway, comment_id: int) -> str:
+    return f"telegram:c{gateway.channels[CHANNEL].discussion.id}:{comment_id}"
+
+
+def test_comment_edits_and_deletions_in_young_threads(tmp_path: Path) -> None:
+    gateway, ids = build()
+    store = PostStore(Database(f"sqlite:///{tmp_path / 'posts.db'}"))
+    built = collector(gateway, rescan_window=timedelta(days=2))  # comments_recheck: one day
+    for batch in built.collect(source(), None):
+        store.save_batch(batch.posts, batch.raw, NOW, batch.source_id, batch.cursor)
+    edit_comment(gateway, ids["newest"], ids["newest_head"], "Когда дадут воду?! Третий день без воды 😡")
+    delete_comment(gateway, ids["newest"], ids["newest_reply"])
+    gateway.calls.clear()
+    batches = list(built.collect(source(), store.cursor(source().id)))
+    for batch in batches:
+        store.save_batch(batch.posts, batch.raw, NOW, batch.source_id, batch.cursor)
+
+    found = posts_of(batches)
+    head, reply = comment_key(gateway, ids["newest_head"]), comment_key(gateway, ids["newest_reply"])
+    assert {key for key, post in found.items() if post.is_deleted} == {reply}
+    assert found[reply].kind is PostKind.COMMENT and found[reply].published_at == NOW
+    assert found[reply].parent_key == f"telegram:{CHANNEL}:{ids['newest']}"
+    assert found[head].edited_at == NOW + timedelta(minutes=4)
+    assert [r.text for r in store.revisions(head)] == [
+        "Когда дадут воду?! 😡",
+        "Когда дадут воду?! Третий день без воды 😡",
+    ]
+    stored = store.get(reply)
+    assert stored is not None and stored.is_deleted and stored.text == "Обещают к вечеру"
+    # the young post's thread was read from its start; the old post (out of the window) not at all
+    replies = [call for call in gateway.calls if call[0] == "iter_replies"]
+    assert replies == [("iter_replies", CHANNEL, {"post_id": ids["newest"], "min_id": 0})]
+    # reported once
+    later = list(built.collect(source(), store.cursor(source().id)))
+    assert not [post for post in posts_of(later).values() if post.is_deleted]
+
+
+def test_a_deletion_under_an_older_post_is_found_by_its_count() -> None:
+    gateway, ids = build()
+    built = collector(gateway, rescan_window=timedelta(days=5), comments_recheck=timedelta(hours=1))
+    _, cursor = crawl(built, None)
+    delete_comment(gateway, ids["old"], ids["old_reply"])  # 2 → 1 replies, max_id unchanged
+    gateway.calls.clear()
+    batches, cursor = crawl(built, cursor)
+    assert [key for key, post in posts_of(batches).items() if post.is_deleted] == [
+        comment_key(gateway, ids["old_reply"])
+    ]
+    # the old post's whole thread for its count; the newest one's because it is under an hour old
+    assert [call for call in gateway.calls if call[0] == "iter_replies"] == [
+        ("iter_replies", CHANNEL, {"post_id": ids["newest"], "min_id": 0}),
+        ("iter_replies", CHANNEL, {"post_id": ids["old"], "min_id": 0}),
+    ]
+    assert cursor["rescan"] == []
+
+
+def test_a_thread_that_could_not_be_read_marks_nothing() -> None:
+    gateway, ids = build()
+    built = collector(gateway, rescan_window=timedelta(days=2))
+    _, cursor = crawl(built, None)
+    delete_comment(gateway, ids["newest"], ids["newest_reply"])
+    gateway.flood("iter_replies", 30)
+    stored: dict[str, Any] = {}
+    seen: list[Post] = []
+    with pytest.raises(RateLimited):
+        for batch in built.collect(source(), cursor):
+            seen += batch.posts
+            stored = json.loads(json.dumps(batch.cursor))
+    assert not [post for post in seen if post.is_deleted], "a thread cut short marks nothing"
+    assert stored["rescan"] == [ids["newest"]]
+    batches, _ = crawl(built, stored)
+    assert [key for key, post in posts_of(batches).items() if post.is_deleted] == [
+        comment_key(gateway, ids["newest_reply"])
+    ]

@@ -10,13 +10,19 @@ One crawl of a channel is two phases, both resumable from the cursor of any batc
    ``batch_size`` messages; ``offset_id`` resumes an interrupted scan below the last one.
 2. **Comments** of every post whose ``replies.max_id`` (the newest comment in its
    discussion thread) is above the comment id stored for it: ``iter_replies(min_id=…)``.
+   A post younger than ``comments_recheck``, or whose ``replies.replies`` count fell below
+   the number of its comments seen before, has its whole thread read again (``rescan``):
+   edited comments come back (a new revision in the post store), and a comment seen before
+   (``comment_ids``) that the thread no longer has was deleted and is yielded as such. A
+   thread that could not be read to its end marks nothing.
 
 ``FloodWaitError`` (and slow-mode waits) become ``RateLimited(retry_after=seconds)``: the
 scheduler parks the source and comes back, nothing sleeps. The cursor is plain JSON::
 
     {"version": 1, "max_id": 1234, "window": {"1230": published_unix, ...},
      "scan": null | {"floor", "offset_id", "top", "seen": {...}},
-     "comments": {"1230": last comment id, ...}, "queue": [post ids]}
+     "comments": {"1230": last comment id, ...}, "queue": [post ids], "rescan": [post ids],
+     "comment_ids": {"1230": {"<chat>:<comment id>": published_unix, ...}, ...}}
 """
 
 from __future__ import annotations
@@ -39,7 +45,13 @@ from crawlers.base import (
     SourceUnavailable,
     TransientError,
 )
-from crawlers.telegram.convert import comment_to_record, post_to_record, raw_payload, tombstone
+from crawlers.telegram.convert import (
+    comment_to_record,
+    comment_tombstone,
+    post_to_record,
+    raw_payload,
+    tombstone,
+)
 from crawlers.telegram.gateway import TelegramGateway, TelethonGateway
 from crawlers.telegram.preview import channel_name
 from infopole.config.settings import Settings
@@ -82,6 +94,9 @@ def translate(exc: Exception, method: str) -> CollectorError:
 @dataclass(frozen=True)
 class ApiCrawlConfig:
     rescan_window: timedelta = timedelta(days=2)
+    comments_recheck: timedelta = timedelta(
+        days=1
+    )  # posts this young have their whole thread re-read; 0: never
     backfill: timedelta = timedelta(days=14)
     batch_size: int = 100
 
@@ -93,6 +108,8 @@ class _Cursor:
     scan: dict[str, Any] | None = None
     comments: dict[str, int] = field(default_factory=dict)
     queue: list[int] = field(default_factory=list)
+    rescan: list[int] = field(default_factory=list)
+    comment_ids: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
@@ -107,6 +124,11 @@ class _Cursor:
             scan=dict(scan, seen=dict(scan.get("seen") or {})) if scan else None,
             comments={str(k): int(v) for k, v in (data.get("comments") or {}).items()},
             queue=[int(post_id) for post_id in data.get("queue") or ()],
+            rescan=[int(post_id) for post_id in data.get("rescan") or ()],
+            comment_ids={
+                str(post): {str(c): int(d) for c, d in ids.items()}
+                for post, ids in (data.get("comment_ids") or {}).items()
+            },
         )
 
     def dump(self) -> dict[str, Any]:
@@ -117,6 +139,8 @@ class _Cursor:
             "scan": dict(self.scan, seen=dict(self.scan["seen"])) if self.scan is not None else None,
             "comments": dict(self.comments),
             "queue": list(self.queue),
+            "rescan": list(self.rescan),
+            "comment_ids": {post: dict(ids) for post, ids in self.comment_ids.items()},
         }
 
 
@@ -182,6 +206,8 @@ class TelegramApiCollector:
         now = self.clock()
         window_start = int((now - self.config.rescan_window).timestamp())
         backfill_start = int((now - self.config.backfill).timestamp())
+        recheck = self.config.comments_recheck
+        recheck_start = int((now - recheck).timestamp()) if recheck else None
         messages = self.gateway.iter_messages(
             channel, min_id=int(scan["floor"]), offset_id=int(scan["offset_id"])
         )
@@ -206,14 +232,16 @@ class TelegramApiCollector:
                 scan["offset_id"] = message.id
                 replies = message.replies
                 last_seen = state.comments.get(post.post_id, 0)
-                if (
-                    replies is not None
-                    and replies.comments
-                    and (replies.max_id or 0) > last_seen
-                    and message.id not in queued
-                ):
+                known = state.comment_ids.get(post.post_id, {})
+                newer = bool(replies and replies.comments and (replies.max_id or 0) > last_seen)
+                young = recheck_start is not None and published >= recheck_start
+                fewer = (replies.replies if replies else 0) < len(known)
+                full = bool(known) and (young or fewer)  # edits and deletions: the whole thread again
+                if (newer or full) and message.id not in queued:
                     state.queue.append(message.id)
                     queued.add(message.id)
+                    if full:
+                        state.rescan.append(message.id)
             elif message is not None:
                 scan["offset_id"] = message.id  # a service message: nothing to store
             done = message is None
@@ -223,6 +251,9 @@ class TelegramApiCollector:
                 state.window = {k: v for k, v in scan["seen"].items() if v >= window_start}
                 state.comments = {
                     k: v for k, v in state.comments.items() if k in state.window or int(k) in queued
+                }
+                state.comment_ids = {
+                    k: v for k, v in state.comment_ids.items() if k in state.window or int(k) in queued
                 }
                 state.scan = None
             if done or len(posts) >= self.config.batch_size:
@@ -248,9 +279,12 @@ class TelegramApiCollector:
     def _comments(self, source: Source, channel: str, state: _Cursor) -> Iterator[Batch]:
         while state.queue:
             post_id = state.queue[0]
-            after = state.comments.get(str(post_id), 0)
+            full = post_id in state.rescan
+            after = 0 if full else state.comments.get(str(post_id), 0)
+            newest = state.comments.get(str(post_id), 0)
             posts: list[Post] = []
             raws: list[RawPayload] = []
+            complete = True
             try:
                 for message in self.gateway.iter_replies(channel, post_id, min_id=after):
                     if not isinstance(message, types.Message):
@@ -260,11 +294,44 @@ class TelegramApiCollector:
                     )
                     posts.append(post)
                     raws.append(raw_payload(post, message, self.clock()))
-                    after = max(after, message.id)
+                    newest = max(newest, message.id)
             except errors.MsgIdInvalidError:
                 log.info("Telegram %s: post %s has no discussion thread", channel, post_id)
+                complete = False  # nothing read: nothing can be called deleted
             except Exception as exc:
                 raise translate(exc, "messages.getReplies") from None
-            state.comments[str(post_id)] = after
+            seen = {f"{post.owner_id}:{post.post_id}": int(post.published_at.timestamp()) for post in posts}
+            if full and complete:
+                posts += self._vanished_comments(source, channel, post_id, state, seen)
+            else:
+                state.comment_ids.setdefault(str(post_id), {}).update(seen)
+            state.comments[str(post_id)] = newest
             state.queue.pop(0)
+            if post_id in state.rescan:
+                state.rescan.remove(post_id)
             yield Batch(source.id, tuple(posts), tuple(raws), state.dump())
+
+    def _vanished_comments(
+        self, source: Source, channel: str, post_id: int, state: _Cursor, seen: dict[str, int]
+    ) -> list[Post]:
+        """Comments of the post seen before that its whole thread, just read, no longer has."""
+        before = state.comment_ids.get(str(post_id), {})
+        state.comment_ids[str(post_id)] = seen
+        gone = []
+        for key, published in sorted(before.items()):
+            if key in seen:
+                continue
+            owner, _, comment_id = key.rpartition(":")
+            gone.append(
+                comment_tombstone(
+                    owner,
+                    int(comment_id),
+                    channel=channel,
+                    post_id=post_id,
+                    published_at=datetime.fromtimestamp(published, tz=UTC),
+                    source_id=source.id,
+                )
+            )
+        if gone:
+            log.info("Telegram %s: %d comments under post %s deleted", channel, len(gone), post_id)
+        return gone

@@ -135,6 +135,24 @@ def tombstone(channel: str, message_id: int, published_at: datetime, *, source_i
     )
 
 
+def comment_tombstone(
+    owner: str, comment_id: int, *, channel: str, post_id: int, published_at: datetime, source_id: str
+) -> Post:
+    """A comment the discussion thread no longer has: its key (``owner`` is ``c<chat id>``), deleted."""
+    return Post(
+        platform=TELEGRAM,
+        owner_id=owner,
+        post_id=str(comment_id),
+        kind=PostKind.COMMENT,
+        source_id=source_id,
+        url=f"{TELEGRAM_WEB}/{channel}/{post_id}?comment={comment_id}",
+        text="",
+        published_at=published_at,
+        is_deleted=True,
+        parent_key=post_key(TELEGRAM, channel, str(post_id)),
+    )
+
+
 def jsonable(value: Any) -> Any:
     """``Message.to_dict()`` → plain JSON: datetimes as ISO strings, bytes as base64."""
     if isinstance(value, dict):
