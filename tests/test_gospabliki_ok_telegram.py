@@ -607,3 +607,38 @@ def test_the_dashboard_drill_down(world: World) -> None:
         detail = client.get("/gospabliki/page/tg-school").text
         assert 'data-count="1301"' in detail
     runtime.close()
+
+
+def test_the_cli_records_subscribers_through_the_installations_collectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OK credentials and no Telegram session: OK through ``group.getInfo``, Telegram through t.me/s."""
+    from typer.testing import CliRunner
+
+    from infopole.cli import app
+
+    ok_data, preview_data = ok_server.OkDataset(), telegram_preview.PreviewDataset()
+    ok_data.add_group(GID, "Администрация", members=4321)
+    preview_data.add_channel(TG_ADM, "Администрация", subscribers=2_345_678)
+    preview_data.add_channel(TG_SCHOOL, "Школа № 1", subscribers=987)
+    path = tmp_path / "oktg.yaml"
+    path.write_text(YAML, encoding="utf-8")
+    with (
+        ok_server.serve_in_thread(ok_data, applications={APP_KEY: APP_SECRET}, tokens=[OK_TOKEN]) as ok_fake,
+        telegram_preview.serve_in_thread(preview_data) as preview_fake,
+    ):
+        for name, value in {
+            "AUTHOR_SALT": SALT,
+            "OK_API_URL": ok_fake.url,
+            "OK_APPLICATION_KEY": APP_KEY,
+            "OK_ACCESS_TOKEN": OK_TOKEN,
+            "OK_APPLICATION_SECRET_KEY": APP_SECRET,
+            "TELEGRAM_PREVIEW_URL": preview_fake.url,
+        }.items():
+            monkeypatch.setenv(f"INFOPOLE_{name}", value)
+        for name in ("VK_TOKEN", "TELEGRAM_SESSION", "OK_SESSION_SECRET"):
+            monkeypatch.delenv(f"INFOPOLE_{name}", raising=False)
+        options = ["-m", str(path), "--data-dir", str(tmp_path / "data")]
+        result = CliRunner().invoke(app, ["gospabliki", "subscribers", *options])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["ok-adm: 4321", "tg-adm: 2300000", "tg-school: 987"]
