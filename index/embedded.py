@@ -13,7 +13,11 @@ Layout: ``docs`` holds one row per post (typed columns for filters and sorts, th
 ``IndexDocument`` as JSON for hits); ``doc_values`` holds every keyword value
 (blocks, entities, settlement…) as ``(doc, field, value, norm)`` rows, so multi-valued
 filters and facets are plain indexed SQL; ``fts`` is an external-content FTS5 index over
-``docs`` kept in sync by triggers. The query AST is translated into a parameterised
+``docs`` kept in sync by triggers. Single-valued facets (platform, source, settlement,
+department) are also plain columns of ``docs``, and the covering index ``docs_facets`` holds
+every column an aggregation over a date range reads, so the heat map of a quarter is an
+index-only scan: ``aggregate`` selects the matching rows once into a temporary table (with
+their blocks) and runs each facet as a ``GROUP BY`` over it. The query AST is translated into a parameterised
 ``WHERE``: user text only ever travels as bound parameters (FTS5 strings are quoted and
 their quotes doubled), column names come from fixed whitelists.
 """
@@ -65,7 +69,7 @@ from index.query import (
     walk_positive,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEYWORD_FIELDS = (
     "blocks",
     "block",
@@ -91,6 +95,8 @@ NUMERIC_COLUMNS = {
     "comments",
 }
 FLAG_COLUMNS = {"is_incident"}
+# single-valued keyword fields that are also columns of ``docs`` (NULL when absent), for facets
+FACET_COLUMNS = ("platform", "source_id", "settlement", "department")
 COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "="}
 BATCH = 1000
 
@@ -112,6 +118,10 @@ CREATE TABLE IF NOT EXISTS docs (
     reposts INTEGER NOT NULL,
     comments INTEGER NOT NULL,
     is_deleted INTEGER NOT NULL DEFAULT 0,
+    platform TEXT,
+    source_id TEXT,
+    settlement TEXT,
+    department TEXT,
     lemmas TEXT NOT NULL,
     words TEXT NOT NULL,
     doc TEXT NOT NULL
@@ -142,19 +152,29 @@ CREATE TRIGGER IF NOT EXISTS docs_au AFTER UPDATE OF lemmas, words ON docs BEGIN
     INSERT INTO fts (rowid, lemmas, words) VALUES (new.rowid, new.lemmas, new.words);
 END;
 """
+# after the columns of schema 2 exist (``_migrate`` adds them to a file of schema 1)
+FACET_INDEX = """
+CREATE INDEX IF NOT EXISTS docs_facets ON docs (
+    published_us, is_deleted, sentiment, local_day, platform, source_id, settlement, department
+);
+"""
 
 UPSERT = """
 INSERT INTO docs (id, published_us, local_day, sentiment, is_incident, incident_score, risk_score,
-                  toxicity, reach, likes, views, reposts, comments, is_deleted, lemmas, words, doc)
+                  toxicity, reach, likes, views, reposts, comments, is_deleted, platform, source_id,
+                  settlement, department, lemmas, words, doc)
 VALUES (:id, :published_us, :local_day, :sentiment, :is_incident, :incident_score, :risk_score,
-        :toxicity, :reach, :likes, :views, :reposts, :comments, :is_deleted, :lemmas, :words, :doc)
+        :toxicity, :reach, :likes, :views, :reposts, :comments, :is_deleted, :platform, :source_id,
+        :settlement, :department, :lemmas, :words, :doc)
 ON CONFLICT (id) DO UPDATE SET
     published_us = excluded.published_us, local_day = excluded.local_day,
     sentiment = excluded.sentiment, is_incident = excluded.is_incident,
     incident_score = excluded.incident_score, risk_score = excluded.risk_score,
     toxicity = excluded.toxicity, reach = excluded.reach, likes = excluded.likes,
     views = excluded.views, reposts = excluded.reposts, comments = excluded.comments,
-    is_deleted = excluded.is_deleted, lemmas = excluded.lemmas, words = excluded.words,
+    is_deleted = excluded.is_deleted, platform = excluded.platform, source_id = excluded.source_id,
+    settlement = excluded.settlement, department = excluded.department,
+    lemmas = excluded.lemmas, words = excluded.words,
     doc = excluded.doc
 RETURNING rowid
 """
@@ -266,6 +286,8 @@ class EmbeddedIndex:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?), ('timezone', ?)",
             (str(SCHEMA_VERSION), self.tz.key),
         )
+        _migrate(db)
+        db.executescript(FACET_INDEX)
         stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
         if stored["timezone"] != self.tz.key:
             # local days are stored at upsert time, so a different zone would mix two calendars
@@ -315,6 +337,7 @@ class EmbeddedIndex:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA temp_store = MEMORY")  # aggregate's matching set
         with self._connections_lock:
             self._connections.append(connection)
         return connection
@@ -366,6 +389,7 @@ class EmbeddedIndex:
             "reposts": document.reposts,
             "comments": document.comments,
             "is_deleted": int(document.is_deleted),
+            **{column: getattr(document, column) or None for column in FACET_COLUMNS},
             "lemmas": document.lemmas,
             "words": document.words,
             "doc": json.dumps(document.to_json(), ensure_ascii=False),
@@ -549,43 +573,75 @@ class EmbeddedIndex:
 
     def aggregate(self, query: Query | str = "", *, size: int = 10) -> Aggregations:
         where, params = self._where(self.parse(query))
-        db = self._db  # one generation for every part of the answer
-        matching = f"m AS (SELECT d.rowid AS rowid, d.sentiment, d.local_day FROM docs d WHERE {where})"
+        db = self._db  # one generation and, in one read transaction, one snapshot for every part
+        columns = ", ".join(f"d.{column}" for column in FACET_COLUMNS)
+        db.execute("BEGIN")
+        try:
+            db.execute("DROP TABLE IF EXISTS temp.m")
+            db.execute("DROP TABLE IF EXISTS temp.mb")
+            db.execute(
+                "CREATE TEMP TABLE m AS SELECT d.rowid AS doc, d.sentiment, d.local_day,"
+                f" {columns} FROM docs d WHERE {where}",
+                params,
+            )
+            # one row per (matching document, block): the blocks facet and both heat maps read it
+            db.execute(
+                "CREATE TEMP TABLE mb AS SELECT m.*, v.value AS block FROM m"
+                " JOIN doc_values v ON v.doc = m.doc AND v.field = 'blocks'"
+            )
 
-        def terms(field: str) -> tuple[Bucket, ...]:
-            rows = db.execute(
-                f"WITH {matching} SELECT v.value, count(*) AS c FROM doc_values v JOIN m ON m.rowid = v.doc"
-                " WHERE v.field = ? GROUP BY v.value ORDER BY c DESC, v.value ASC LIMIT ?",
-                [*params, field, size],
-            ).fetchall()
-            return tuple(Bucket(value, count) for value, count in rows)
+            def single(column: str) -> tuple[Bucket, ...]:
+                rows = db.execute(
+                    f"SELECT {column}, count(*) AS c FROM m WHERE {column} IS NOT NULL AND {column} != ''"
+                    f" GROUP BY {column} ORDER BY c DESC, {column} ASC LIMIT ?",
+                    [size],
+                ).fetchall()
+                return tuple(Bucket(value, count) for value, count in rows)
 
-        def heat(column_field: str) -> tuple[HeatCell, ...]:
-            rows = db.execute(
-                f"WITH {matching} SELECT b.value, c.value, count(*), sum(m.sentiment = 'negative') FROM m"
-                " JOIN doc_values b ON b.doc = m.rowid AND b.field = 'blocks'"
-                " JOIN doc_values c ON c.doc = m.rowid AND c.field = ?"
-                " GROUP BY b.value, c.value ORDER BY b.value, c.value",
-                [*params, column_field],
-            ).fetchall()
-            return tuple(HeatCell(row, column, count, negative) for row, column, count, negative in rows)
+            def blocks() -> tuple[Bucket, ...]:
+                rows = db.execute(
+                    "SELECT block, count(*) AS c FROM mb GROUP BY block ORDER BY c DESC, block ASC LIMIT ?",
+                    [size],
+                ).fetchall()
+                return tuple(Bucket(value, count) for value, count in rows)
 
-        days = db.execute(
-            f"WITH {matching} SELECT local_day, count(*) FROM m GROUP BY local_day ORDER BY local_day", params
-        ).fetchall()
-        (total,) = db.execute(f"WITH {matching} SELECT count(*) FROM m", params).fetchone()
-        return Aggregations(
-            total=int(total),
-            blocks=terms("blocks"),
-            settlements=terms("settlement"),
-            sources=terms("source_id"),
-            platforms=terms("platform"),
-            sentiments=terms("sentiment"),
-            entities=terms("entities"),
-            days=fill_days(dict(days)),
-            heat_settlement=heat("settlement"),
-            heat_department=heat("department"),
-        )
+            def entities() -> tuple[Bucket, ...]:
+                rows = db.execute(
+                    "SELECT v.value, count(*) AS c FROM m JOIN doc_values v"
+                    " ON v.doc = m.doc AND v.field = 'entities'"
+                    " GROUP BY v.value ORDER BY c DESC, v.value ASC LIMIT ?",
+                    [size],
+                ).fetchall()
+                return tuple(Bucket(value, count) for value, count in rows)
+
+            def heat(column: str) -> tuple[HeatCell, ...]:
+                rows = db.execute(
+                    f"SELECT block, {column}, count(*), sum(sentiment = 'negative') FROM mb"
+                    f" WHERE {column} IS NOT NULL AND {column} != ''"
+                    f" GROUP BY block, {column} ORDER BY block, {column}"
+                ).fetchall()
+                return tuple(HeatCell(block, key, count, negative) for block, key, count, negative in rows)
+
+            days = db.execute("SELECT local_day, count(*) FROM m GROUP BY local_day").fetchall()
+            (total,) = db.execute("SELECT count(*) FROM m").fetchone()
+            result = Aggregations(
+                total=int(total),
+                blocks=blocks(),
+                settlements=single("settlement"),
+                sources=single("source_id"),
+                platforms=single("platform"),
+                sentiments=single("sentiment"),
+                entities=entities(),
+                days=fill_days(dict(days)),
+                heat_settlement=heat("settlement"),
+                heat_department=heat("department"),
+            )
+            db.execute("DROP TABLE temp.mb")
+            db.execute("DROP TABLE temp.m")
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
+        return result
 
     def trend(self, query: Query | str = "", *, start: datetime, end: datetime, size: int = 10) -> Trend:
         check_period(start, end)
@@ -626,6 +682,27 @@ class EmbeddedIndex:
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a file of an older schema up to ``SCHEMA_VERSION`` in place (one transaction).
+
+    Schema 2 added the facet columns; their values are taken from the stored documents."""
+    (version,) = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if int(version) >= SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        present = {row[1] for row in db.execute("PRAGMA table_info(docs)")}
+        for column in FACET_COLUMNS:
+            if column not in present:
+                db.execute(f"ALTER TABLE docs ADD COLUMN {column} TEXT")
+                db.execute(f"UPDATE docs SET {column} = nullif(json_extract(doc, '$.{column}'), '')")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _with_sidecars(path: Path) -> list[Path]:

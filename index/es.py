@@ -6,21 +6,32 @@ alias ``<prefix>-<slug>``. Everything reads and writes through the alias, so a m
 change is "create v2 from the template, reindex from stored posts, switch the alias"
 without readers noticing.
 
-Writes go through ``helpers.streaming_bulk`` (chunks by count and bytes, so a long
-generator of posts is indexed with backpressure), with ``max_retries`` for 429 rejections;
-every document's outcome is counted, and a document that still failed is reported by id
+Writes: this process cuts the documents into chunks (by count and by bytes, each source
+serialised once with orjson) while up to ``bulk_workers`` earlier chunks are in flight, each
+sent by ``helpers.streaming_bulk`` with ``max_retries`` for 429 rejections. So Python builds
+the next request while the node indexes the previous one, and a long generator of posts is
+read no faster than the node takes them (at most ``bulk_workers + 1`` chunks in memory).
+Every document's outcome is counted, and a document that still failed is reported by id
 so the indexing flow retries it on its next run. An unreachable node is an error, not a
 page of failures: ``IndexUnavailableError`` says where the node was expected.
+
+A large load (a rebuild, a backfill, the benchmark) runs inside ``bulk_load()``: no refreshes,
+no replicas and an asynchronous translog while it lasts, the index's own settings restored
+and one refresh after.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 
@@ -63,6 +74,15 @@ class IndexUnavailableError(RuntimeError):
     """The search engine cannot be reached or refused the whole request."""
 
 
+# index settings a bulk load relaxes, and what they are while it lasts
+BULK_LOAD_SETTINGS = {
+    "refresh_interval": "-1",  # one refresh at the end instead of a new segment every second
+    "number_of_replicas": 0,  # replicas are copied once from the finished primary
+    "translog.durability": "async",  # an fsync every few seconds, not per bulk request
+}
+Action = dict[str, Any]
+
+
 class ElasticsearchIndex:
     """``SearchIndex`` over one municipality's alias. One client per process, shared by callers."""
 
@@ -74,7 +94,9 @@ class ElasticsearchIndex:
         municipality_slug: str,
         tz: ZoneInfo | str = "Europe/Moscow",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        chunk_size: int = 500,
+        chunk_size: int = 1000,
+        max_chunk_bytes: int = 5 * 2**20,
+        bulk_workers: int = 2,
         max_retries: int = 3,
         initial_backoff: float = 1.0,
     ) -> None:
@@ -84,8 +106,11 @@ class ElasticsearchIndex:
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
         self.clock = clock
         self.chunk_size = chunk_size
+        self.max_chunk_bytes = max_chunk_bytes
+        self.bulk_workers = bulk_workers
         self.max_retries = max_retries
         self.initial_backoff = initial_backoff
+        self._loading = False
 
     @classmethod
     def connect(
@@ -97,7 +122,7 @@ class ElasticsearchIndex:
         tz: ZoneInfo | str = "Europe/Moscow",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> ElasticsearchIndex:
-        client = Elasticsearch(url, request_timeout=30, retry_on_timeout=True, max_retries=3)
+        client = Elasticsearch(url, request_timeout=60, retry_on_timeout=True, max_retries=3)
         index = cls(client, prefix=prefix, municipality_slug=municipality_slug, tz=tz, clock=clock)
         index.ensure()
         return index
@@ -169,46 +194,109 @@ class ElasticsearchIndex:
 
     def upsert(self, documents: Iterable[IndexDocument]) -> IndexReport:
         report = self._bulk(documents, self.alias)
-        if report.ok:
+        if report.ok and not self._loading:
             self._call("refresh", self.client.indices.refresh, index=self.alias)
         return report
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Relax the write index's durability and refresh settings for a large load, then restore them.
+
+        Upserts inside do not refresh; the documents become searchable at the end. If the process
+        dies inside, the index keeps ``refresh_interval: -1`` until the next ``bulk_load`` or
+        rebuild (nothing is lost: the indexing flow's run is retried and upserts are idempotent).
+        """
+        target = self.concrete_index
+        names = [f"index.{name}" for name in BULK_LOAD_SETTINGS]
+        current = self._call(
+            "настройки",
+            self.client.indices.get_settings,
+            index=target,
+            name=names,
+            include_defaults=True,
+            flat_settings=True,
+        )[target]
+        merged = {**current.get("defaults", {}), **current.get("settings", {})}
+        saved = {name: merged.get(f"index.{name}") for name in BULK_LOAD_SETTINGS}
+        self._call("настройки", self.client.indices.put_settings, index=target, settings=BULK_LOAD_SETTINGS)
+        self._loading = True
+        try:
+            yield
+        finally:
+            self._loading = False
+            self._call("настройки", self.client.indices.put_settings, index=target, settings=saved)
+            self._call("refresh", self.client.indices.refresh, index=target)
+
+    def _actions(
+        self, documents: Iterable[IndexDocument], target: str, failed: list[FailedDocument]
+    ) -> Iterator[list[Action]]:
+        """Chunks of index actions, cut at ``chunk_size`` documents or ``max_chunk_bytes``."""
+        chunk: list[Action] = []
+        size = 0
+        for document in documents:
+            try:
+                source = orjson.dumps(document_body(document))
+            except (ValueError, TypeError, AttributeError) as error:  # orjson's errors are TypeErrors
+                reason = f"{type(error).__name__}: {error}"
+                failed.append(FailedDocument(getattr(document, "id", "?"), reason))
+                continue
+            chunk.append({"_op_type": "index", "_index": target, "_id": document.id, "_source": source})
+            size += len(source)
+            if len(chunk) >= self.chunk_size or size >= self.max_chunk_bytes:
+                yield chunk
+                chunk, size = [], 0
+        if chunk:
+            yield chunk
+
+    def _send(self, chunk: list[Action]) -> tuple[int, list[FailedDocument]]:
+        """One chunk through the official helper: 429s retried with backoff, other failures reported."""
+        ok, failed = 0, []
+        for success, info in streaming_bulk(
+            self.client,
+            chunk,
+            chunk_size=len(chunk),
+            max_chunk_bytes=self.max_chunk_bytes * 2,  # one request per chunk (the cut was made above)
+            max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff,
+            raise_on_error=False,
+            raise_on_exception=True,
+            yield_ok=True,
+        ):
+            item = info.get("index", {})
+            if success:
+                ok += 1
+            else:
+                reason = json.dumps(item.get("error", item), ensure_ascii=False)[:500]
+                failed.append(FailedDocument(str(item.get("_id", "?")), reason))
+        return ok, failed
 
     def _bulk(self, documents: Iterable[IndexDocument], target: str) -> IndexReport:
         failed: list[FailedDocument] = []
         ok = 0
+        in_flight: deque[Future[tuple[int, list[FailedDocument]]]] = deque()
 
-        def actions() -> Iterator[dict[str, Any]]:
-            for document in documents:
-                try:
-                    body = document_body(document)
-                except (ValueError, TypeError, AttributeError) as error:
-                    failed.append(
-                        FailedDocument(getattr(document, "id", "?"), f"{type(error).__name__}: {error}")
-                    )
-                    continue
-                yield {"_op_type": "index", "_index": target, "_id": document.id, "_source": body}
+        def settle(future: Future[tuple[int, list[FailedDocument]]]) -> None:
+            nonlocal ok
+            try:
+                done, refused = future.result()
+            except TransportError as error:
+                raise IndexUnavailableError(
+                    f"Elasticsearch недоступен при индексации после {ok} документов: {error}"
+                ) from error
+            ok += done
+            failed.extend(refused)
 
-        try:
-            for success, info in streaming_bulk(
-                self.client,
-                actions(),
-                chunk_size=self.chunk_size,
-                max_retries=self.max_retries,
-                initial_backoff=self.initial_backoff,
-                raise_on_error=False,
-                raise_on_exception=True,
-                yield_ok=True,
-            ):
-                item = info.get("index", {})
-                if success:
-                    ok += 1
-                else:
-                    reason = json.dumps(item.get("error", item), ensure_ascii=False)[:500]
-                    failed.append(FailedDocument(str(item.get("_id", "?")), reason))
-        except TransportError as error:
-            raise IndexUnavailableError(
-                f"Elasticsearch недоступен при индексации после {ok} документов: {error}"
-            ) from error
+        with ThreadPoolExecutor(max_workers=max(1, self.bulk_workers)) as pool:
+            try:
+                for chunk in self._actions(documents, target, failed):
+                    in_flight.append(pool.submit(self._send, chunk))
+                    while len(in_flight) >= max(1, self.bulk_workers):  # backpressure
+                        settle(in_flight.popleft())
+                while in_flight:
+                    settle(in_flight.popleft())
+            finally:
+                for future in in_flight:
+                    future.cancel()
         return IndexReport(ok=ok, failed=tuple(failed))
 
     def rebuild(
@@ -230,20 +318,12 @@ class ElasticsearchIndex:
         target = f"{self.alias}-v{max(map(_version, generations), default=0) + 1}"
         for leftover in (name for name in generations if name not in live):  # an interrupted rebuild
             self._call("удаление", self.client.indices.delete, index=leftover)
-        # no refreshes and no replicas while loading: the documents become searchable at the switch
-        self._call(
-            "создание индекса",
-            self.client.indices.create,
-            index=target,
-            settings={"refresh_interval": "-1", "number_of_replicas": 0},
-        )
+        # no refreshes, no replicas, no fsync per request while loading: searchable at the switch
+        self._call("создание индекса", self.client.indices.create, index=target, settings=BULK_LOAD_SETTINGS)
         report = self._bulk(documents, target)
-        self._call(
-            "настройки",
-            self.client.indices.put_settings,
-            index=target,
-            settings={"refresh_interval": "1s"},
-        )
+        template = index_template(self.prefix)["template"]["settings"]
+        restored = {name: template.get(name) for name in BULK_LOAD_SETTINGS}  # None: the default
+        self._call("настройки", self.client.indices.put_settings, index=target, settings=restored)
         self._call("refresh", self.client.indices.refresh, index=target)
         actions: list[dict[str, Any]] = [
             {"add": {"index": target, "alias": self.alias, "is_write_index": True}},

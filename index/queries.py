@@ -6,6 +6,12 @@ the ``russian`` analyzer nor ``analysis-common`` (so no ``lowercase`` normalizer
 painless: text arrives already lemmatised and lower-cased by ``nlp.lemmas`` and is split
 on spaces by the core ``whitespace`` analyzer, and keyword filters match Python-``norm``-ed
 copies under ``norm.*`` while facets use the display values.
+
+Mapping choices for speed at a million posts (measured with ``bench/index.py``): each keyword
+is indexed once for its job — ``norm.*`` is searchable without doc values (filters), the
+display field has doc values but no inverted index (facets, sorts), with global ordinals built
+at refresh rather than by the first analyst's query; ``lemmas`` keeps term frequencies but no
+positions (phrases run on ``words``); ``url`` is only stored.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from index.base import Cursor, Sort
 from index.document import IndexDocument, norm
 from index.query import And, Compare, DateRange, Flag, MatchAll, Not, Or, Phrase, Query, Term, Word
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 KEYWORD_FIELDS = (
     "blocks",
     "block",
@@ -41,18 +47,28 @@ def _keyword() -> dict[str, Any]:
     return {"type": "keyword"}
 
 
+def _facet() -> dict[str, Any]:
+    """A display value: aggregated, never searched (filters go to its ``norm.*`` copy)."""
+    return {"type": "keyword", "index": False, "eager_global_ordinals": True}
+
+
+def _filter() -> dict[str, Any]:
+    """A normalised copy: searched, never aggregated or sorted."""
+    return {"type": "keyword", "doc_values": False}
+
+
 def mappings() -> dict[str, Any]:
     """Explicit mappings; ``dynamic: false`` keeps stray fields of ``_source`` out of the index."""
     properties: dict[str, Any] = {
         "id": _keyword(),
         "published_at": {"type": "date"},
-        "lemmas": {"type": "text", "analyzer": "whitespace"},
+        "lemmas": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
         "words": {"type": "text", "analyzer": "whitespace"},
         "owner_id": _keyword(),
         "parent_key": _keyword(),
         "duplicate_of": _keyword(),
         "model_id": _keyword(),
-        "url": {"type": "keyword", "index": False},
+        "url": {"type": "keyword", "index": False, "doc_values": False},
         "is_incident": {"type": "boolean"},
         "is_deleted": {"type": "boolean"},
         "incident_score": {"type": "double"},
@@ -64,9 +80,9 @@ def mappings() -> dict[str, Any]:
         "reposts": {"type": "long"},
         "comments": {"type": "long"},
         "location": {"type": "geo_point"},
-        "norm": {"type": "object", "properties": {field: _keyword() for field in KEYWORD_FIELDS}},
+        "norm": {"type": "object", "properties": {field: _filter() for field in KEYWORD_FIELDS}},
     }
-    properties.update({field: _keyword() for field in KEYWORD_FIELDS})
+    properties.update({field: _facet() for field in KEYWORD_FIELDS})
     return {"dynamic": "false", "_meta": {"mapping_version": MAPPING_VERSION}, "properties": properties}
 
 
@@ -185,7 +201,7 @@ def _heat(column: str) -> dict[str, Any]:
         "aggs": {
             "columns": {
                 "terms": {"field": column, "size": HEAT_COLUMNS, "order": {"_key": "asc"}},
-                "aggs": {"negative": {"filter": {"term": {"sentiment": "negative"}}}},
+                "aggs": {"negative": {"filter": {"term": {"norm.sentiment": "negative"}}}},
             }
         },
     }
@@ -226,7 +242,7 @@ def _periods(start: datetime, end: datetime, previous_start: datetime) -> dict[s
                 "previous": {"range": {"published_at": {"gte": _iso(previous_start), "lt": _iso(start)}}},
             }
         },
-        "aggs": {"negative": {"filter": {"term": {"sentiment": "negative"}}}},
+        "aggs": {"negative": {"filter": {"term": {"norm.sentiment": "negative"}}}},
     }
 
 

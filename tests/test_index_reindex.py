@@ -7,6 +7,7 @@ files and pointer, Elasticsearch's versioned indices behind the alias.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,7 +20,7 @@ from test_index_contract import LIVE, MSK, NOW, ROWS, corpus, make_pair
 
 from flows import steps
 from index.base import SearchIndex
-from index.embedded import EmbeddedIndex
+from index.embedded import FACET_COLUMNS, SCHEMA_VERSION, EmbeddedIndex
 from index.es import ElasticsearchIndex
 from index.queries import MAPPING_VERSION
 from infopole.config.municipality import load_municipality
@@ -126,3 +127,43 @@ def test_reindex_step_rebuilds_from_the_post_store(
         db.close()
         if backend == "embedded":
             index.close()
+
+
+def test_embedded_file_of_schema_1_gains_the_facet_columns_in_place(tmp_path: Path) -> None:
+    """A file written before the facet columns existed is migrated on open, its facets intact."""
+    path = tmp_path / "kingisepp.sqlite3"
+    index = EmbeddedIndex(path, tz=MSK, clock=lambda: NOW)
+    index.upsert(corpus())
+    expected = index.aggregate("")
+    index.close()
+    with sqlite3.connect(path) as old:  # back to schema 1: no facet columns, no covering index
+        old.execute("DROP INDEX docs_facets")
+        for column in FACET_COLUMNS:
+            old.execute(f"ALTER TABLE docs DROP COLUMN {column}")
+        old.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    reopened = EmbeddedIndex(path, tz=MSK, clock=lambda: NOW)
+    try:
+        assert reopened.aggregate("") == expected
+        assert expected.settlements and expected.heat_department
+        (version,) = reopened._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        assert int(version) == SCHEMA_VERSION
+    finally:
+        reopened.close()
+
+
+def test_es_bulk_load_relaxes_settings_and_restores_them(es_index: ElasticsearchIndex) -> None:
+    client, name = es_index.client, es_index.concrete_index
+
+    def settings() -> dict[str, str]:
+        return client.indices.get_settings(index=name, flat_settings=True)[name]["settings"]
+
+    es_index.chunk_size, es_index.max_chunk_bytes = 4, 2_000  # several chunks in flight, cut by bytes
+    with es_index.bulk_load():
+        assert settings()["index.refresh_interval"] == "-1"
+        assert settings()["index.translog.durability"] == "async"
+        report = es_index.upsert(corpus())
+        assert report.ok == len(ROWS) and not report.failed
+        assert client.count(index=name)["count"] == 0, "no refresh inside a bulk load"
+    assert settings()["index.refresh_interval"] == "1s"
+    assert settings()["index.translog.durability"].lower() == "request"
+    assert es_index.count("") == len(LIVE), "searchable right after the load"
