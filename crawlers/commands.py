@@ -156,6 +156,17 @@ def _decide(runtime: Runtime, candidate_id: int, status: CandidateStatus) -> Can
     return decided
 
 
+@app.command("telegram-login")
+def telegram_login() -> None:
+    """Создать сессию Telegram один раз: телефон, код, пароль 2FA / create the Telegram session once.
+
+    Печатает INFOPOLE_TELEGRAM_SESSION=…; воркеры никогда не входят интерактивно.
+    """
+    from crawlers.telegram.login import main
+
+    raise typer.Exit(main())
+
+
 @app.command()
 def health(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
     """Состояние сборщиков по источникам / collector health per source."""

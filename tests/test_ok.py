@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -415,3 +416,23 @@ def test_an_ok_comment_pass_cut_short_marks_nothing(
     assert [post.post_id for post in posts_of(resumed) if post.is_deleted] == [reply]
     keys = [post.key for post in posts_of(stored) + posts_of(resumed) if post.kind is PostKind.COMMENT]
     assert len(keys) == len(set(keys)), "the resumed pass went on from its anchor"
+
+
+def test_secrets_never_reach_the_database(server: FakeOkServer, tmp_path: Path) -> None:
+    path = tmp_path / "infopole.db"
+    db = Database(f"sqlite:///{path}")
+    store = PostStore(db)
+    collector = collector_for(server)
+    for batch in collector.collect(SOURCE, None):
+        store.save_batch(batch.posts, batch.raw, datetime.now(UTC), SOURCE.id, batch.cursor)
+    for failing in (collector, collector_for(server, ok_application_secret_key="wrong")):
+        server.fail("mediatopic.getTopics", 2, times=10)
+        try:
+            list(failing.collect(SOURCE, None))
+        except Exception as exc:  # what the flow records as the source's last error
+            store.record_failure(SOURCE.id, datetime.now(UTC), f"{type(exc).__name__}: {exc}")
+    db.close()
+    dump = "\n".join(sqlite3.connect(path).iterdump())
+    assert "mediatopic.getTopics" in dump and store.count() == 71 + 8
+    for secret in (TOKEN, APP_SECRET, session_secret_key(TOKEN, APP_SECRET)):
+        assert secret not in dump

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from telethon import errors
 from telethon.tl import types
 
-from crawlers.base import AuthError, Batch, RateLimited, SourceUnavailable
+from crawlers.base import AuthError, BadRequest, Batch, RateLimited, SourceUnavailable, TransientError
 from crawlers.fakes.telegram_gateway import FakeTelegramGateway
-from crawlers.telegram.api_collector import ApiCrawlConfig, TelegramApiCollector
+from crawlers.telegram.api_collector import ApiCrawlConfig, TelegramApiCollector, translate
 from crawlers.telegram.convert import comment_to_record, post_to_record
 from crawlers.telegram.gateway import TelethonGateway
 from infopole.config.settings import Settings
@@ -317,3 +318,66 @@ def test_a_thread_that_could_not_be_read_marks_nothing() -> None:
     assert [key for key, post in posts_of(batches).items() if post.is_deleted] == [
         comment_key(gateway, ids["newest_reply"])
     ]
+
+
+def test_a_crash_mid_crawl_resumes_without_loss_or_duplicates() -> None:
+    gateway, _ = build()
+    built = collector(gateway, backfill=timedelta(days=30), batch_size=7)
+    stored: dict[str, Any] | None = None
+    keys: list[str] = []
+    for number, batch in enumerate(built.collect(source(), None), start=1):
+        keys += [post.key for post in batch.posts]
+        stored = json.loads(json.dumps(batch.cursor))
+        if number == 2:
+            break  # the worker died after storing two batches, mid-scan
+    assert stored is not None and stored["scan"] is not None and len(keys) == 14
+    gateway.post(CHANNEL, "Пока воркер лежал: авария на водоводе", date=NOW + timedelta(minutes=1))
+    batches, cursor = crawl(built, stored)
+    keys += list(posts_of(batches))
+    assert len(keys) == len(set(keys)), "nothing was yielded twice across the crash"
+    assert len(keys) == 30 + 4, "and nothing was lost (the newcomer is above the scan: the next crawl)"
+    later, _ = crawl(built, cursor)
+    assert [post.text for post in posts_of(later).values() if post.post_id == str(cursor["max_id"] + 1)] == [
+        "Пока воркер лежал: авария на водоводе"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "code"),
+    [
+        (errors.FloodWaitError(request=None, capture=90), RateLimited, 420),
+        (errors.AuthKeyUnregisteredError(request=None), AuthError, 401),
+        (errors.SessionRevokedError(request=None), AuthError, 401),
+        (errors.ChannelPrivateError(request=None), SourceUnavailable, 400),
+        (errors.UsernameNotOccupiedError(request=None), SourceUnavailable, 400),
+        (errors.ServerError(request=None, message="INTERNAL"), TransientError, None),
+        (errors.ChatAdminRequiredError(request=None), BadRequest, 400),
+    ],
+)
+def test_telethon_errors_say_what_the_caller_does(
+    error: Exception, expected: type[Exception], code: int | None
+) -> None:
+    translated = translate(error, "messages.getHistory")
+    assert type(translated) is expected
+    assert getattr(translated, "code", None) == code
+
+
+def test_telethon_gateway_keeps_its_secrets() -> None:
+    session, api_hash = "1BVtsOK4Bu-SECRET-session-string", "0123456789abcdef-SECRET"
+    gateway = TelethonGateway(12345, api_hash, session)
+    settings = Settings(telegram_api_id=12345, telegram_api_hash=api_hash, telegram_session=session)
+    for text in (repr(gateway), str(gateway), repr(settings), repr(TelethonGateway.from_settings(settings))):
+        assert session not in text and api_hash not in text
+
+
+def test_the_login_command_needs_the_api_credentials_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from crawlers.commands import app
+
+    for name in ("INFOPOLE_TELEGRAM_API_ID", "INFOPOLE_TELEGRAM_API_HASH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(Path(__file__).parent)  # no .env with credentials here
+    result = CliRunner().invoke(app, ["telegram-login"])
+    assert result.exit_code == 2
+    assert "INFOPOLE_TELEGRAM_API_ID" in result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -509,3 +510,32 @@ def test_a_comment_pass_cut_short_marks_nothing_deleted(
     final: list[Batch] = []
     drain(collector.collect(SOURCE, skipped[-1].cursor), final)
     assert {key for key, post in by_key(final).items() if post.is_deleted} == {vk(ids["recent_c2"])}
+
+
+def test_token_never_reaches_the_database(
+    server: FakeVkServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing a worker stores (posts, raw payloads, cursors, errors, the shared limiter) holds the token."""
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "infopole.db"
+    db = Database(f"sqlite:///{path}")
+    store = PostStore(db)
+    settings = Settings(vk_api_url=server.url, vk_token=TOKEN, vk_requests_per_second=1000, author_salt="s")
+    client = VkClient.from_settings(settings, db=db, backoff_initial=0.01, backoff_max=0.02, max_attempts=2)
+    collector = VkWallCollector(client, salt="s")
+    server.fail("wall.get", 6)  # retried and logged
+    for batch in collector.collect(SOURCE, None):
+        store.save_batch(batch.posts, batch.raw, datetime.now(UTC), SOURCE.id, batch.cursor)
+    for code in (5, 29, 10):
+        server.fail("wall.get", code, times=2)
+        try:
+            list(collector.collect(SOURCE, None))
+        except Exception as exc:  # what the flow records as the source's last error
+            store.record_failure(SOURCE.id, datetime.now(UTC), f"{type(exc).__name__}: {exc}")
+    db.close()
+
+    assert store.count() > 200
+    dump = "\n".join(sqlite3.connect(path).iterdump())
+    assert "VK error 29" in dump and "wall.get" in dump  # the errors and the park were stored ...
+    assert TOKEN not in dump  # ... without the token
+    assert TOKEN not in caplog.text

@@ -1,4 +1,6 @@
-"""``python -m crawlers.telegram.login``: create the Telegram ``StringSession`` once, interactively.
+"""``infopole sources telegram-login`` (or ``python -m crawlers.telegram.login``): the session, once.
+
+Creates the Telegram ``StringSession`` interactively.
 
 Workers never log in (no phone, no code, no 2FA prompt in a worker); a person runs this
 once on a trusted machine with ``INFOPOLE_TELEGRAM_API_ID`` and ``INFOPOLE_TELEGRAM_API_HASH``
