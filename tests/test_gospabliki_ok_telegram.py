@@ -605,7 +605,8 @@ def test_the_dashboard_drill_down(world: World) -> None:
         assert '<td class="num" id="median-working-hours">7.5</td>' in detail
         assert "Одноклассники" in detail and "закреплённая запись от 01.09.2026" in detail
         detail = client.get("/gospabliki/page/tg-school").text
-        assert 'data-count="1301"' in detail
+        assert 'data-count="1301"' in detail and 'id="telegram-comments-note"' in detail
+        assert 'id="telegram-comments-note"' not in client.get("/gospabliki/page/tg-adm").text
     runtime.close()
 
 

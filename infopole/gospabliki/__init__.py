@@ -8,8 +8,14 @@ and the pages exist for «обеспечения оперативной обра
 
 Pure functions (``comments``, ``metrics``, ``checks``, ``alerts``) turn posts, analyses and
 subscriber counts into numbers, traffic lights and alerts; ``store`` reads them from the
-database, ``cases`` opens unanswered complaints in the appeals queue, ``report`` renders the
-monthly XLSX and DOCX for the ЦУР and ``commands`` is the ``infopole gospabliki`` CLI.
+database, ``compute`` applies the appeals queue's SLA on the production calendar to them, ``run``
+opens unanswered complaints in the appeals queue and records the alerts, ``subscribers`` snapshots
+the pages' subscriber counts (VK, OK, Telegram) after every crawl, ``report`` renders the monthly
+XLSX and DOCX for the ЦУР and ``commands`` is the ``infopole gospabliki`` CLI.
+
+Platforms: VK walls and OK groups bring posts and comments; Telegram channels bring posts through
+either collector, but comments (the channel's discussion group) only through Telethon: the t.me/s
+preview shows none, so a channel read only through it has nothing to check for answers.
 """
 
 from infopole.gospabliki.checks import Finding, Light, PageStatus, page_status
