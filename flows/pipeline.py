@@ -229,7 +229,8 @@ def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | Non
                 continue
             for key in ("new", "edited", "deleted"):
                 summary[key] += result[key]
-        if sources is None:
+        official = {page.source for page in runtime.municipality.official_pages}
+        if sources is None or official & set(sources):
             summary["subscribers"] = snapshot_subscribers(runtime)
     get_run_logger().info("collected: %s", summary)
     return summary
