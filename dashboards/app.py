@@ -20,6 +20,9 @@ from starlette.exceptions import HTTPException
 
 from dashboards import gospabliki
 from dashboards.audit import AuditMiddleware
+from dashboards.incident_map import Tiles, tiles_from
+from dashboards.metrics import PATH as METRICS_PATH
+from dashboards.metrics import mount_metrics
 from dashboards.pages import admin, alerts, auth, cases, heatmap, overview, ratings, reports, search, sources
 from dashboards.web import Clock, CsrfFailed, Forbidden, NotSignedIn, Web
 from infopole.incidents.open311 import open311_router
@@ -27,14 +30,19 @@ from infopole.runtime import Runtime
 
 HERE = Path(str(resources.files("dashboards")))
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+
+
+def content_security_policy(tiles: Tiles | None) -> str:
+    """Everything from the app itself; images also from the tile server, if one is configured."""
+    images = "'self' data:" + (f" {tiles.origin}" if tiles else "")
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
 
 
 def create_app(runtime: Runtime, clock: Clock | None = None) -> FastAPI:
@@ -44,6 +52,7 @@ def create_app(runtime: Runtime, clock: Clock | None = None) -> FastAPI:
     for page in (auth, overview, alerts, cases, search, heatmap, ratings, sources, admin):
         app.include_router(page.router(web))
     app.include_router(gospabliki.router(runtime, web))
+    mount_metrics(app, runtime)
     if reports.available():
         app.include_router(reports.router(web))
     else:
@@ -58,13 +67,15 @@ def create_app(runtime: Runtime, clock: Clock | None = None) -> FastAPI:
         prefix="/open311/v2",
     )
     app.add_middleware(AuditMiddleware, log=web.audit_log)
+    csp = content_security_policy(tiles_from(runtime.settings))
+    headers = SECURITY_HEADERS | {"Content-Security-Policy": csp}
 
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("Cache-Control", "no-store")  # personal data stays out of caches
@@ -101,8 +112,10 @@ def create_app(runtime: Runtime, clock: Clock | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     def http_error(request: Request, error: HTTPException) -> Response:
-        if request.url.path.startswith("/open311/"):
-            return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        if request.url.path.startswith("/open311/") or request.url.path == METRICS_PATH:
+            return JSONResponse(
+                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            )
         return web.render(
             request,
             "error.html",

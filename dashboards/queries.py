@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from dashboards.incident_map import CasePlace
 from infopole.domain.incident import Incident, IncidentStatus
 from infopole.storage.incident_rows import load_incidents
 from infopole.storage.tables import AlertRow, AnalysisRow, IncidentRow, PostRow
@@ -180,6 +181,28 @@ def blocks_in_queue(session: Session) -> list[str]:
         select(IncidentRow.block).where(IncidentRow.block.is_not(None)).distinct().order_by(IncidentRow.block)
     )
     return [block for block in session.scalars(query) if block]
+
+
+def open_case_places(session: Session, limit: int) -> tuple[list[CasePlace], int]:
+    """The open cases the map shows, most urgent first, and how many are open in all."""
+    columns = (
+        IncidentRow.id,
+        IncidentRow.title,
+        IncidentRow.block,
+        IncidentRow.settlement,
+        IncidentRow.status,
+        IncidentRow.due_at,
+        IncidentRow.lat,
+        IncidentRow.lon,
+    )
+    query = (
+        select(*columns)
+        .where(IncidentRow.status.in_(OPEN))
+        .order_by(IncidentRow.due_at.is_(None), IncidentRow.due_at, IncidentRow.id.desc())
+        .limit(limit)
+    )
+    total = _count(session, select(func.count()).select_from(IncidentRow).where(IncidentRow.status.in_(OPEN)))
+    return [CasePlace(*row) for row in session.execute(query)], total
 
 
 def overdue_matrix(

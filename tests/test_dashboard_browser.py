@@ -11,26 +11,35 @@ from __future__ import annotations
 import re
 import shutil
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
+from crawlers.fakes.local import LocalServer
 from dashboards.app import create_app
 from dashboards.web import SESSION_COOKIE
 from infopole.config.municipality import Role
+from infopole.config.settings import Settings
 from infopole.demo import demo_settings, run_demo
 from infopole.demo_users import BLOCK_OWNER_DEPARTMENT, DEMO_USERS
+from infopole.domain.incident import Incident
 from infopole.domain.user import User
+from infopole.incidents.cases import new_case
 from infopole.runtime import Runtime
 from infopole.storage.tables import AuditEventRow
 from infopole.storage.users import UserStore
@@ -68,12 +77,31 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chro
 class Served:
     url: str
     runtime: Runtime
+    app: FastAPI
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _uvicorn(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, as in production."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -84,24 +112,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     UserStore(runtime.db).add(
         User("throttled", "Проверка", Role.ANALYST), "throttled-pass", datetime.now(UTC)
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
+    app = create_app(runtime)
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir(parents=True)
     try:
-        yield Served(f"http://127.0.0.1:{port}", runtime)
+        with _uvicorn(app) as url:
+            yield Served(url, runtime, app)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         runtime.close()
 
 
@@ -114,6 +132,7 @@ def browser() -> Iterator[Browser]:
 
 
 def _page(browser: Browser, served: Served, width: int = 1366, height: int = 768) -> Page:
+    """A fresh browser context (its own cookies) on the served app."""
     context = browser.new_context(
         base_url=served.url, viewport={"width": width, "height": height}, locale="ru-RU"
     )
@@ -583,4 +602,187 @@ def test_pages_fit_the_office_screen_and_a_phone(
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, (path, width, overflow)  # wide tables scroll inside their own box
         _shot(page, f"screen-{width}{path.split('?')[0].replace('/', '-').rstrip('-') or '-overview'}")
+    page.context.close()
+
+
+# --- the map of incidents ---------------------------------------------------------------------------
+
+
+def _png(rgb: tuple[int, int, int] = (214, 229, 240), size: int = 256) -> bytes:
+    """A plain-colour 256×256 PNG tile, written by hand so the test needs no imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _tile_server(requested: list[str]) -> LocalServer:
+    tile = _png()
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requested.append(self.path)
+            if not re.fullmatch(r"/tiles/\d+/\d+/\d+\.png", self.path):
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(tile)))
+            self.end_headers()
+            self.wfile.write(tile)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    return LocalServer(Tiles)
+
+
+def _placed_open_cases(runtime: Runtime, now: datetime) -> tuple[set[int], set[int]]:
+    """Open cases that have a place (own coordinates or a settlement with a point), and the overdue ones."""
+    placed, overdue = set(), set()
+    for case in runtime.incidents.list(open_only=True, limit=10000):
+        settlement = runtime.municipality.settlement(case.settlement) if case.settlement else None
+        if (case.lat is not None and case.lon is not None) or (settlement and settlement.point):
+            placed.add(case.id or 0)
+            if case.due_at is not None and case.due_at < now:
+                overdue.add(case.id or 0)
+    return placed, overdue
+
+
+def _overdue_case_with_coordinates(runtime: Runtime) -> Incident:
+    """A ПОС case with its own point, opened ten days ago and never answered: overdue."""
+    opened = datetime.now(UTC) - timedelta(days=10)
+    block = next(c.block for c in runtime.incidents.list(open_only=True, limit=10000) if c.block)
+    case = new_case(
+        title="Провал асфальта у школы",
+        block=block,
+        settlement="Кингисепп",
+        municipality=runtime.municipality,
+        now=opened,
+        channel="pos",
+        lat=59.3701,
+        lon=28.6021,
+        external_id="map-test-overdue",
+    )
+    stored = runtime.incidents.add(case, opened)
+    assert stored.due_at is not None and stored.due_at < datetime.now(UTC)
+    return stored
+
+
+@contextmanager
+def _served_with_tiles(served: Served, tiles_url: str) -> Iterator[Served]:
+    settings = Settings(
+        **(
+            served.runtime.settings.model_dump()
+            | {
+                "map_tile_url": f"{tiles_url}/tiles/{{z}}/{{x}}/{{y}}.png",
+                "map_tile_attribution": "Тайлы: сервер МЦУ",
+            }
+        )
+    )
+    runtime = Runtime(settings)
+    app = create_app(runtime)
+    try:
+        with _uvicorn(app) as url:
+            yield Served(url, runtime, app)
+    finally:
+        runtime.close()
+
+
+def test_map_of_incidents_from_the_configured_tile_server(browser: Browser, served: Served) -> None:
+    requested: list[str] = []
+    late = _overdue_case_with_coordinates(served.runtime)
+    with _tile_server(requested).start() as tiles, _served_with_tiles(served, tiles.url) as mapped:
+        page = _page(browser, mapped)
+        seen: list[str] = []
+        page.on("request", lambda request: seen.append(request.url))
+        _login(page, "kurator")
+        response = page.goto("/heatmap")
+        assert response is not None
+        assert tiles.url in response.headers["content-security-policy"]  # the tile origin, nothing else
+        page.wait_for_selector("#incident-map[data-ready='1']")
+        placed, overdue = _placed_open_cases(mapped.runtime, datetime.now(UTC))
+        assert placed and overdue, "open cases, one of them overdue with its own coordinates"
+        markers = page.locator("#incident-map path.case-point")
+        assert markers.count() == len(placed) == int(page.get_attribute("#incident-map", "data-points") or 0)
+        ids = {
+            int(re.search(r"case-(\d+)", str(cls))[1])  # type: ignore[index]
+            for cls in page.eval_on_selector_all(
+                "path.case-point", "els => els.map(e => e.getAttribute('class'))"
+            )
+        }
+        assert ids == placed and late.id in ids
+        exact = page.evaluate(
+            "JSON.parse(document.getElementById('incident-points').textContent)"
+            f".find(p => p.id === {late.id})"
+        )
+        assert (exact["lat"], exact["lon"]) == (59.3701, 28.6021) and exact["exact"] and exact["overdue"]
+        page.wait_for_selector("img.leaflet-tile-loaded")
+        assert any(re.fullmatch(r"/tiles/\d+/\d+/\d+\.png", path) for path in requested)
+        assert all(url.startswith((mapped.url, tiles.url)) for url in seen), seen  # no third party, ever
+        assert "Тайлы: сервер МЦУ" in page.inner_text(".leaflet-control-attribution")
+        # coloured by block, then by the SLA: overdue points turn red
+        fills = set(
+            page.eval_on_selector_all("path.case-point", "els => els.map(e => e.getAttribute('fill'))")
+        )
+        assert len(fills) >= 2
+        page.select_option("#map-colour", "sla")
+        red = page.eval_on_selector_all(
+            "path.case-point", "els => els.filter(e => e.getAttribute('fill') === '#c62828').length"
+        )
+        assert red == len(overdue) == page.locator("path.case-point.overdue").count()
+        assert page.locator("#legend-sla").is_visible() and not page.locator("#legend-block").is_visible()
+        page.locator("#incident-map").scroll_into_view_if_needed()
+        _shot(page, "curator-heatmap-map")
+        # the popup links the case
+        page.locator("path.case-point").last.click(force=True)
+        link = page.locator(".leaflet-popup-content a")
+        href = str(link.get_attribute("href"))
+        assert re.fullmatch(r"/cases/\d+", href) and int(href.split("/")[-1]) in placed
+        link.click()
+        page.wait_for_url(f"**{href}")
+        assert page.locator("h1").first.is_visible()
+        page.context.close()
+
+        # the analyst sees the points but gets no link to cases it may not open
+        page = _page(browser, mapped)
+        _login(page, "analitik")
+        page.goto("/heatmap")
+        page.wait_for_selector("#incident-map[data-ready='1']")
+        page.locator("path.case-point").first.click(force=True)
+        page.wait_for_selector(".leaflet-popup-content")
+        assert page.locator(".leaflet-popup-content a").count() == 0
+        page.context.close()
+
+        page = _page(browser, mapped, 390, 844)
+        _login(page, "kurator")
+        page.goto("/heatmap#map")
+        page.wait_for_selector("#incident-map[data-ready='1']")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        page.locator("#incident-map").scroll_into_view_if_needed()
+        _shot(page, "screen-390-heatmap-map")
+        page.context.close()
+
+
+def test_without_tiles_there_is_no_map_and_no_outside_request(browser: Browser, served: Served) -> None:
+    page = _page(browser, served)
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    _login(page, "kurator")
+    response = page.goto("/heatmap")
+    assert response is not None
+    assert "img-src 'self' data:;" in response.headers["content-security-policy"]
+    page.wait_for_load_state("networkidle")
+    assert "INFOPOLE_MAP_TILE_URL" in page.inner_text("#map-off")
+    assert page.locator("#incident-map").count() == 0
+    assert not any("leaflet" in url or "map.js" in url for url in seen)
+    assert all(url.startswith(served.url) for url in seen), seen
     page.context.close()

@@ -1,5 +1,6 @@
 """The heat map («BI ЦУР»): topic block × settlement and block × department, coloured by volume,
-negative share or overdue cases, each cell a link to the posts behind it (a search query)."""
+negative share or overdue cases, each cell a link to the posts behind it (a search query); below,
+the map of open incidents when the installation has a tile server (``dashboards.incident_map``)."""
 
 from collections import Counter
 from dataclasses import dataclass
@@ -10,13 +11,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dashboards import queries
+from dashboards.incident_map import SLA_LEGEND, build_map, tiles_from
 from dashboards.pages.search import field_filter
-from dashboards.roles import Permission
+from dashboards.roles import Permission, can
 from dashboards.web import Signed, Web
 from index.base import HeatCell
 from index.query import QuerySyntaxError
 
 METRICS = {"volume": "объём", "negative": "доля негатива", "overdue": "просроченные обращения"}
+MAP_POINTS = 5000  # the most urgent open cases; more would not be readable on one screen anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ def build(
 
 def router(web: Web) -> APIRouter:
     api = APIRouter()
+    tiles = tiles_from(web.runtime.settings)
 
     @api.get("/heatmap", response_class=HTMLResponse)
     def heatmap(
@@ -95,6 +99,12 @@ def router(web: Web) -> APIRouter:
             error, cells_s, cells_d = str(exc), (), ()
         with web.runtime.db.session() as session:
             overdue_s, overdue_d = queries.overdue_matrix(session, web.now())
+            places, open_total = queries.open_case_places(session, MAP_POINTS) if tiles else ([], 0)
+        incident_map = (
+            build_map(places, web.municipality, web.now(), can(signed.user, Permission.CASES))
+            if tiles
+            else None
+        )
         by_settlement = build(cells_s, overdue_s, metric, q, "settlement", {})
         by_department = build(cells_d, overdue_d, metric, q, "department", web.departments)
         return web.render(
@@ -109,6 +119,11 @@ def router(web: Web) -> APIRouter:
                 ("Блок × поселение", "settlement", by_settlement),
                 ("Блок × отдел", "department", by_department),
             ],
+            tiles=tiles,
+            incident_map=incident_map,
+            open_total=open_total,
+            center=web.municipality.center,
+            sla_legend=SLA_LEGEND,
         )
 
     return api

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8080
     dashboard_public_url: str = ""  # links in alerts and reports
+    # the map of incidents: tiles come only from a server this installation names (its own or one it
+    # may use); empty — no map, and the browser never asks anyone for tiles
+    map_tile_url: str = Field(
+        default="",
+        description="Шаблон адреса тайлов карты инцидентов: http(s)://…/{z}/{x}/{y}.png; пусто — без карты",
+    )
+    map_tile_attribution: str = Field(default="", description="Подпись правообладателя тайлов под картой")
+    map_max_zoom: int = Field(default=18, ge=1, le=22)
 
     shared_data_dir: Path = Field(
         default=Path("../shared/data"), description="Открытые датасеты для обучения и оценки"
@@ -81,10 +89,27 @@ class Settings(BaseSettings):
         description="Соль псевдонимизации авторов; задайте свою в каждой установке",
     )
     session_secret: SecretStr = SecretStr("infopole-demo-session-secret")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer-токен Prometheus для GET /metrics дашборда; пусто — /metrics не отдаётся",
+    )
     open311_api_keys: list[str] = Field(
         default_factory=list,
         description="Ключи приёма заявок по Open311 (POST requests.json); пусто — только чтение",
     )
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, url: str) -> str:
+        url = url.strip()
+        if not url:
+            return url
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("адрес тайлов должен начинаться с http:// или https://")
+        missing = [part for part in ("{z}", "{x}", "{y}") if part not in url]
+        if missing:
+            raise ValueError(f"в шаблоне адреса тайлов нет {', '.join(missing)}")
+        return url
 
     @property
     def sqlalchemy_url(self) -> str:
