@@ -399,6 +399,64 @@ def test_crash_after_send_before_mark_repeats_the_same_idempotency_key(db_path: 
     assert len(smtp.mailbox) == 1
 
 
+def test_telegram_resend_after_a_crash_says_it_may_be_a_repeat(db_path: str) -> None:
+    """The Bot API has no idempotency key: the message re-sent after a crash in the window is
+    marked as a possible repeat, and the ``message_id`` of the send that counted is kept."""
+    clock = Clock(NOW)
+    with FakeTelegram(TOKEN) as telegram:
+        bot = TelegramBot(telegram.url, TOKEN)
+        database = Database(db_path)
+        store = AlertStore(database)
+        store.record([risky("1", 0.95)], town(curator(email="", telegram_chat_id="1001")), NOW)
+        with pytest.raises(Crash):
+            dispatcher(store, clock, telegram=CrashAfterSend(TelegramNotifier(bot, SECRET))).run_once()
+        [delivery] = store.deliveries()
+        assert (delivery.status, delivery.attempts) == ("sending", 1)
+        database.close()
+
+        database = Database(db_path)  # a restart
+        store = AlertStore(database)
+        clock.advance(6 * MINUTE)
+        [job] = store.claim_due(clock(), 5 * MINUTE)
+        assert job.resumed and job.attempts == 2
+        assert store.deliveries()[0].last_error.startswith("прервана попытка отправки")  # visible meanwhile
+        send = dispatcher(store, clock, telegram=TelegramNotifier(bot, SECRET))
+        assert send.send([job]).sent == 1
+        assert send.run_once().messages == 0
+        first, repeat = telegram.sent
+        assert not first.text.startswith("<i>Повторная")
+        assert repeat.text.startswith("<i>Повторная отправка после сбоя: это сообщение могло уже прийти")
+        assert "(оповещение №1)" in repeat.text and first.text in repeat.text  # otherwise the same message
+        [delivery] = store.deliveries()
+        assert (delivery.status, delivery.remote_id, delivery.last_error) == (
+            "sent",
+            str(repeat.message_id),
+            "",
+        )
+        database.close()
+        bot.close()
+
+
+def test_a_dispatcher_past_its_lease_does_not_send_what_another_took(db_path: str, smtp: LocalSmtp) -> None:
+    """A slow (or paused) dispatcher's claim expires and another sends the message: the first one,
+    resuming, confirms its claim before the wire and finds it gone."""
+    clock = Clock(NOW)
+    database = Database(db_path)
+    store = AlertStore(database)
+    store.record([risky("1"), risky("2")], town(curator()), NOW)
+    slow = dispatcher(store, clock, email=email(smtp))
+    stale = store.claim_due(clock(), 5 * MINUTE)  # the slow one claimed both, then stalled
+    assert len(stale) == 2
+    clock.advance(6 * MINUTE)
+    other = dispatcher(store, clock, email=email(smtp))
+    assert other.run_once().sent == 2
+    late = slow.send(stale)
+    assert (late.skipped, late.messages, late.sent) == (2, 0, 0)
+    assert len(smtp.received) == 2
+    assert {(d.status, d.attempts) for d in store.deliveries()} == {("sent", 2)}
+    database.close()
+
+
 def test_webhook_receiver_drops_a_duplicate_by_idempotency_key(db_path: str) -> None:
     clock = Clock(NOW)
     with WebhookReceiver(SECRET) as receiver:

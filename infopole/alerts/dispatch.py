@@ -1,21 +1,28 @@
 """The dispatcher: sends due deliveries from the outbox, with retries and backoff.
 
-Guarantee (stated honestly): **at-least-once, with an idempotency key on the wire.**
+Guarantee (stated honestly): **at-least-once, with an idempotency key on the wire; a duplicate
+only in one narrow, documented window.**
 
 * An alert recorded by ``AlertStore.record`` is never lost: its deliveries are rows, and a
   dispatcher that dies at any point leaves them ``pending`` or ``sending``; the next run
   sends ``pending`` ones and re-claims ``sending`` ones older than ``lease``.
+* Each claim is numbered (``attempts``). Right before a message goes on the wire the claim
+  is confirmed and its lease renewed (``AlertStore.confirm_claim``): a dispatcher that was
+  slow (or paused) past its lease finds the row re-claimed by another and does not send it.
 * A crash *before* the network call (deliveries claimed, nothing sent) resends exactly once.
-* A crash in the narrow window *after* the receiver accepted a message and *before*
-  ``mark_sent`` committed cannot be told apart from the previous case by any sender: the
-  message is sent again, with the same idempotency key (e-mail Message-ID and
-  ``X-Infopole-Idempotency-Key``, webhook ``Idempotency-Key``). Mail clients and the webhook
-  contract drop such duplicates; the Telegram Bot API has no idempotency, so in that window
-  the chat may show the message twice. Exactly-once over SMTP or HTTP is not achievable
-  without the receiver's help, and we do not pretend otherwise.
+* A crash in the window *after* the receiver accepted a message and *before* ``mark_sent``
+  committed (one local database transaction, right after the call returns; the receiver's
+  id — Message-ID, Bot API ``message_id`` — is recorded in it) cannot be told apart from
+  the previous case by any sender: the message is sent again, with the same idempotency
+  key. E-mail: the same ``Message-ID`` (derived from the key) and
+  ``X-Infopole-Idempotency-Key``, so clients show one message. Webhook: the same
+  ``Idempotency-Key`` header and ``"repeat": true``, so the receiver drops it. Telegram: the
+  Bot API has no idempotency, so the chat may show the message twice; the second starts
+  with «Повторная отправка после сбоя … (оповещение №N)», so it is recognisably the same.
+  Exactly-once over SMTP or HTTP is not achievable without the receiver's help.
 * Failures are retried with exponential backoff up to ``max_attempts``; permanent errors
   (a refused address, a blocked bot) and exhausted attempts end ``failed`` with the error
-  kept, for the dashboard to show.
+  kept, for the dashboard to show. An interrupted attempt is visible too (``last_error``).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class DispatchReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0  # claimed, but re-claimed by another dispatcher before we sent them
 
 
 def batches(jobs: Sequence[DeliveryJob]) -> list[list[DeliveryJob]]:
@@ -75,9 +83,16 @@ class Dispatcher:
 
     def run_once(self, limit: int = 200) -> DispatchReport:
         report = DispatchReport()
-        jobs = self.store.claim_due(self.clock(), self.lease, limit)
+        return self.send(self.store.claim_due(self.clock(), self.lease, limit), report)
+
+    def send(self, jobs: Sequence[DeliveryJob], report: DispatchReport | None = None) -> DispatchReport:
+        """Send claimed jobs, each batch only if its claim is still ours at that moment."""
+        report = report or DispatchReport()
         for batch in batches(jobs):
-            self._send(batch, report)
+            mine = self.store.confirm_claim(batch, self.clock())
+            report.skipped += len(batch) - len(mine)
+            if mine:
+                self._send(mine, report)
         return report
 
     def _message(self, batch: list[DeliveryJob]) -> Message:

@@ -74,10 +74,15 @@ def _html(job: DeliveryJob, link: str, tz: ZoneInfo) -> str:
     return "<html><body>" + "\n".join(parts) + "</body></html>"
 
 
+REPEAT_NOTE = "Повторная отправка после сбоя: это сообщение могло уже прийти (оповещение №{id})."
+
+
 def _telegram(job: DeliveryJob, link: str) -> str:
-    """Telegram's HTML subset: <b>, <i>, <a>; everything else escaped."""
+    """Telegram's HTML subset: <b>, <i>, <a>; everything else escaped. The Bot API has no
+    idempotency key, so a message re-sent after a crash says so (``DeliveryJob.resumed``)."""
     alert = job.alert
-    lines = [
+    lines = [f"<i>{escape(REPEAT_NOTE.format(id=alert.id))}</i>"] if job.resumed else []
+    lines += [
         f"<b>{escape(heading(job))}</b>",
         f"<i>Важность: {escape(label(alert.severity))}</i>",
         escape(alert.body),
@@ -97,6 +102,7 @@ def _payload(job: DeliveryJob, link: str) -> dict[str, object]:
     alert = job.alert
     return {
         "purpose": job.purpose,
+        "repeat": job.resumed,  # the receiver may also have the first try: same Idempotency-Key
         "alert": {
             "id": alert.id,
             "key": alert.key,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from infopole.alerts.routing import Planned, plan, plan_escalation
@@ -30,6 +31,7 @@ from infopole.storage.db import Database
 from infopole.storage.tables import AlertDeliveryRow, AlertRow, AlertUpdateRow
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+INTERRUPTED = "прервана попытка отправки: исход неизвестен, отправляется повторно с тем же ключом"
 
 
 @dataclass
@@ -213,7 +215,10 @@ class AlertStore:
                     .with_for_update(skip_locked=True)
                 )
             )
+            resumed = {row.id for row in rows if row.status == SENDING}
             for row in rows:
+                if row.id in resumed:
+                    row.last_error = INTERRUPTED
                 row.status = SENDING
                 row.attempts += 1
                 row.claimed_at = now
@@ -229,9 +234,37 @@ class AlertStore:
                     row.digest,
                     row.attempts,
                     views[row.alert_id],
+                    row.id in resumed,
                 )
                 for row in rows
             ]
+
+    def confirm_claim(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        """The jobs still ours, their lease renewed, right before they go on the wire.
+
+        ``claim_due`` hands out a whole batch; if sending it took longer than the lease, another
+        dispatcher may have re-claimed a row meanwhile (and sent it). A claim is identified by the
+        attempt number it set, so a row whose attempts moved on, or that is no longer ``sending``,
+        is someone else's now and is not sent again. This closes the "slow dispatcher" road to a
+        duplicate; what is left is one network call (bounded by the channel's timeout, far below
+        the lease) and the crash window described in ``dispatch``."""
+        if not jobs:
+            return []
+        mine = []
+        with self.db.session() as session:
+            for job in jobs:
+                done = session.execute(
+                    sql_update(AlertDeliveryRow)
+                    .where(
+                        AlertDeliveryRow.id == job.id,
+                        AlertDeliveryRow.status == SENDING,
+                        AlertDeliveryRow.attempts == job.attempts,
+                    )
+                    .values(claimed_at=now)
+                )
+                if getattr(done, "rowcount", 0) == 1:
+                    mine.append(job)
+        return mine
 
     def mark_sent(self, ids: Sequence[int], now: datetime, remote_id: str = "") -> None:
         with self.db.session() as session:

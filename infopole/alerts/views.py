@@ -46,3 +46,6 @@ class DeliveryJob:
     digest: bool
     attempts: int  # including the one now claimed
     alert: AlertView
+    # claimed again from a dispatcher that died mid-send: the earlier attempt may have reached
+    # the receiver, so the message says it may be a repeat (Telegram has no idempotency key)
+    resumed: bool = False
