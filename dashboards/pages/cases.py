@@ -21,8 +21,10 @@ from dashboards.web import Forbidden, Signed, Web, client_ip, mark_audited
 from infopole.domain.incident import Incident, IncidentStatus, InvalidTransition, RejectReason
 from infopole.domain.lifecycle import can_move
 from infopole.incidents import sla
+from infopole.incidents.answer_checks import flagged_answers
 from infopole.incidents.export import queue_rows, to_csv, to_xlsx
 from infopole.storage.incidents import CaseConflict, CaseNotFound
+from infopole.storage.reply_checks import ReplyCheckStore
 
 ACTIONS: dict[str, tuple[str, IncidentStatus | None]] = {
     "interim": ("Промежуточный ответ", IncidentStatus.INTERIM),
@@ -142,6 +144,9 @@ def router(web: Web) -> APIRouter:
             page=page,
             wanted=wanted,
             timers=timers(page.incidents, now),
+            unverified=flagged_answers(
+                ReplyCheckStore(web.runtime.db), web.municipality, now, [c.id or 0 for c in page.incidents]
+            ),
             blocks=blocks,
             scope=scope,
             statuses=list(IncidentStatus),

@@ -1,14 +1,17 @@
-"""Ratings of departments (рейтингование) for a period, from the cases' update history."""
+"""Ratings of departments and officials (рейтингование) for a period, from the cases' update history
+and the citizens' reactions to the answers."""
 
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from dashboards.roles import Permission
 from dashboards.web import Signed, Web
-from infopole.incidents.ratings import TRIAGE, rate_departments
+from infopole.incidents.export import RATING_COLUMNS, rating_rows, to_csv, to_xlsx
+from infopole.incidents.ratings import TRIAGE, rate_departments, rate_officials
+from infopole.storage.reply_checks import ReplyCheckStore
 
 PERIODS = {7: "7 дней", 30: "30 дней", 90: "квартал", 365: "год"}
 
@@ -24,7 +27,9 @@ def router(web: Web) -> APIRouter:
     ) -> HTMLResponse:
         now = web.now()
         cases = web.runtime.incidents.opened_between(now - timedelta(days=days), now)
-        rated = rate_departments(cases, web.municipality, now)
+        reactions = ReplyCheckStore(web.runtime.db).reactions([case.id or 0 for case in cases])
+        rated = rate_departments(cases, web.municipality, now, reactions)
+        officials = rate_officials(cases, web.municipality, now, reactions)
         names = web.departments | {TRIAGE: "на распределении"}
         chart = {
             "labels": [names.get(r.department_id, r.department_id)[:30] for r in rated],
@@ -38,6 +43,7 @@ def router(web: Web) -> APIRouter:
             "ratings.html",
             signed,
             ratings=rated,
+            officials=officials,
             names=names,
             days=days,
             periods=PERIODS,
@@ -45,5 +51,29 @@ def router(web: Web) -> APIRouter:
             cases=len(cases),
             min_cases=web.municipality.cases.min_cases_for_rating,
         )
+
+    @api.get("/ratings/export.{fmt}")
+    def export(
+        fmt: str,
+        signed: Annotated[Signed, Depends(web.viewer(Permission.RATINGS))],
+        days: Annotated[int, Query(ge=1, le=366)] = 30,
+    ) -> Response:
+        if fmt not in ("csv", "xlsx"):
+            raise HTTPException(404)
+        now = web.now()
+        cases = web.runtime.incidents.opened_between(now - timedelta(days=days), now)
+        reactions = ReplyCheckStore(web.runtime.db).reactions([case.id or 0 for case in cases])
+        rows = rating_rows(
+            rate_departments(cases, web.municipality, now, reactions),
+            rate_officials(cases, web.municipality, now, reactions),
+            web.departments | {TRIAGE: "на распределении"},
+        )
+        if fmt == "csv":
+            body, media = to_csv(rows, RATING_COLUMNS), "text/csv; charset=utf-8"
+        else:
+            xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            body, media = to_xlsx(rows, "Рейтинг", RATING_COLUMNS), xlsx
+        disposition = f'attachment; filename="reyting.{fmt}"'
+        return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
     return api

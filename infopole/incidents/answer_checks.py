@@ -10,6 +10,7 @@ re-checks, so a comment deleted since, or a thread that turned sour, shows on th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,12 +78,16 @@ def check_answers(
 
 
 def flagged_answers(
-    checks: ReplyCheckStore, municipality: Municipality, now: datetime
+    checks: ReplyCheckStore,
+    municipality: Municipality,
+    now: datetime,
+    incident_ids: Sequence[int] | None = None,
 ) -> dict[int, ReplyState]:
-    """Per case, its answer the queue must flag: removed, or not seen for ``unverified_reply_hours``."""
+    """Per case (of ``incident_ids``, or all), its answer the queue must flag: removed, or not seen
+    on the platform for ``unverified_reply_hours``."""
     hours = municipality.cases.unverified_reply_hours
     flagged: dict[int, ReplyState] = {}
-    for state in checks.states():  # in answer order: the latest flagged answer is shown
+    for state in checks.states(incident_ids):  # in answer order: the latest flagged answer is shown
         if is_flagged(state.state, state.replied_at, now, hours):
             flagged[state.incident_id] = state
     return flagged

@@ -1,6 +1,7 @@
-"""The queue as a table for people: CSV (for anything) and XLSX (for the МЦУ's Excel reports).
+"""The queue and its ratings as tables for people: CSV (for anything) and XLSX (for the МЦУ's Excel
+reports).
 
-One row builder, two writers, so the two files never disagree. Times are local to the
+One row builder per table, two writers, so the two files never disagree. Times are local to the
 municipality, as the decrees' reports quote them.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from infopole.config.municipality import Municipality
 from infopole.domain.incident import Incident
+from infopole.incidents.ratings import DepartmentRating, OfficialRating
 from infopole.incidents.sla import calendar_for, sla_state
 
 COLUMNS = (
@@ -69,26 +71,80 @@ def queue_rows(incidents: Iterable[Incident], municipality: Municipality, now: d
     ]
 
 
-def to_csv(rows: list[list[Any]]) -> bytes:
+RATING_COLUMNS = (
+    "Место",
+    "Кто",
+    "Роль",
+    "Отдел",
+    "Обращений",
+    "С ответом",
+    "Медиана первого ответа, раб. ч",
+    "90-й перцентиль, раб. ч",
+    "В срок, %",
+    "Просрочено",
+    "Решено, %",
+    "Только промежуточный ответ, %",
+    "Повторно открыто, %",
+    "Отписок",
+    "Одобрили ответ, %",
+    "Недовольны ответом, %",
+)
+
+
+def rating_rows(
+    departments: Iterable[DepartmentRating],
+    officials: Iterable[OfficialRating],
+    names: Mapping[str, str],
+) -> list[list[Any]]:
+    """Departments first, then officials (responsible, then those who answered), as ranked."""
+
+    def percent(share: float | None) -> float | str:
+        return round(share * 100, 1) if share is not None else ""
+
+    def row(rating: DepartmentRating, who: str, role: str) -> list[Any]:
+        return [
+            rating.rank or "",
+            who,
+            role,
+            names.get(rating.department_id, rating.department_id),
+            rating.cases,
+            rating.answered,
+            rating.median_first_answer_hours if rating.median_first_answer_hours is not None else "",
+            rating.p90_first_answer_hours if rating.p90_first_answer_hours is not None else "",
+            percent(rating.answered_in_time_share),
+            rating.overdue,
+            percent(rating.resolved_share),
+            percent(rating.interim_only_share),
+            percent(rating.reopen_rate),
+            rating.formal_replies,
+            percent(rating.positive_reaction_share),
+            percent(rating.negative_reaction_share),
+        ]
+
+    rows = [row(r, names.get(r.department_id, r.department_id), "отдел") for r in departments]
+    return rows + [row(r, r.official, r.role.label) for r in officials]
+
+
+def to_csv(rows: list[list[Any]], header: Sequence[str] = COLUMNS) -> bytes:
     """UTF-8 with a BOM and semicolons: what Excel in a Russian locale opens without asking."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(rows: list[list[Any]], title: str = "Обращения") -> bytes:
+def to_xlsx(rows: list[list[Any]], title: str = "Обращения", header: Sequence[str] = COLUMNS) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = title[:31]
-    sheet.append(list(COLUMNS))
+    sheet.append(list(header))
     for row in rows:
         sheet.append(row)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    for index, column in enumerate(COLUMNS, start=1):
+    for index, column in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = 60 if column == "Суть" else 18
     buffer = io.BytesIO()
     book.save(buffer)
