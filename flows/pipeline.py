@@ -336,11 +336,37 @@ def take_replies(runtime: Runtime) -> dict[str, int]:
     return {"answered": replies.answers + replies.interim, "formal": replies.formal}
 
 
+@task(cache_policy=NO_CACHE)
+def case_upkeep(runtime: Runtime) -> dict[str, int]:
+    """Answers checked against the crawl (verified, reactions, reopening), overdue cases escalated,
+    the case webhook's outbox delivered; one summary line in the run's log."""
+    from infopole.alerts.run import alerts_secret
+
+    report = steps.case_upkeep(
+        runtime.db,
+        runtime.incidents,
+        runtime.municipality,
+        salt=runtime.settings.author_salt.get_secret_value(),
+        webhook_secret=alerts_secret(runtime.settings).decode(),
+    )
+    summary = {
+        "answers_checked": report.answers.checked,
+        "answers_unverified": report.answers.not_found + report.answers.removed,
+        "reopened": report.answers.reopened,
+        "escalated": len(report.escalated),
+        "webhook_delivered": report.webhook.delivered,
+        "webhook_failed": report.webhook.failed + report.webhook.dead,
+    }
+    get_run_logger().info("case upkeep: %s", summary)
+    return summary
+
+
 @flow(name="infopole-cases", log_prints=True)
 def cases_flow(municipality_file: str, data_dir: str) -> dict[str, int]:
     with open_runtime(municipality_file, data_dir) as runtime, singleton(runtime, "cases"):
         opened = open_cases(runtime)
         replies = take_replies(runtime)
+        case_upkeep(runtime)
     summary = {"opened": opened["opened"], "joined": opened["joined"], "answered": replies["answered"]}
     get_run_logger().info("cases: %s", summary)
     return summary
