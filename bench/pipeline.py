@@ -138,11 +138,9 @@ def main() -> None:
             return run.indexed
 
         def cases() -> int:
-            report = steps.open_cases(runtime.posts, runtime.incidents, municipality)
-            steps.track_replies(
-                runtime.posts, runtime.incidents, municipality, salt=settings.author_salt.get_secret_value()
-            )
-            return report.opened + report.joined
+            salt = settings.author_salt.get_secret_value()
+            run = steps.cases(runtime.posts, runtime.incidents, municipality, salt=salt)
+            return run.opened + run.joined
 
         def alerts() -> int:
             report = steps.alerts(runtime.posts, runtime.incidents, runtime.alerts, municipality)

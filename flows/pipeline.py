@@ -323,17 +323,23 @@ def index_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
 
 
 @task(cache_policy=NO_CACHE)
-def open_cases(runtime: Runtime) -> dict[str, int]:
-    report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
-    recovery.crash_point("cases", report.opened + report.joined)
-    return {"opened": report.opened, "joined": report.joined}
-
-
-@task(cache_policy=NO_CACHE)
-def take_replies(runtime: Runtime) -> dict[str, int]:
+def take_cases(runtime: Runtime) -> dict[str, int]:
+    """The analyses written since the last run: incidents → the queue, answers under case posts."""
     salt = runtime.settings.author_salt.get_secret_value()
-    replies = steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
-    return {"answered": replies.answers + replies.interim, "formal": replies.formal}
+    run = steps.cases(
+        runtime.posts,
+        runtime.incidents,
+        runtime.municipality,
+        salt=salt,
+        progress=recovery.counting("cases"),
+    )
+    return {
+        "read": run.read,
+        "opened": run.opened,
+        "joined": run.joined,
+        "answered": run.replies.answers + run.replies.interim,
+        "formal": run.replies.formal,
+    }
 
 
 @task(cache_policy=NO_CACHE)
@@ -364,11 +370,10 @@ def case_upkeep(runtime: Runtime) -> dict[str, int]:
 @flow(name="infopole-cases", log_prints=True)
 def cases_flow(municipality_file: str, data_dir: str) -> dict[str, int]:
     with open_runtime(municipality_file, data_dir) as runtime, singleton(runtime, "cases"):
-        opened = open_cases(runtime)
-        replies = take_replies(runtime)
+        taken = take_cases(runtime)
         case_upkeep(runtime)
-    summary = {"opened": opened["opened"], "joined": opened["joined"], "answered": replies["answered"]}
-    get_run_logger().info("cases: %s", summary)
+    summary = {"opened": taken["opened"], "joined": taken["joined"], "answered": taken["answered"]}
+    get_run_logger().info("cases: %s (%d analyses read)", summary, taken["read"])
     return summary
 
 

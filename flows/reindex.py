@@ -67,7 +67,7 @@ def reindex(
     report.reanalysed, report.failed_analysis = reanalyse(
         runtime, analyzer, model_id, batch_size=runtime.municipality.schedule.analyse_batch, progress=progress
     )
-    departments = steps._department_of_block(runtime.municipality)
+    departments = steps.department_of_block(runtime.municipality)
     built = rebuild(runtime.posts, runtime.index, departments)
     report.indexed, report.failed_index = built.ok, len(built.failed)
     return report

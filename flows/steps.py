@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -164,7 +164,7 @@ def index(
     ``max_batches`` bounds one run (backpressure: a slow index leaves the rest pending for the next
     run instead of running forever); ``skip`` holds keys set aside as dead letters."""
     run = IndexRun()
-    departments = _department_of_block(municipality)
+    departments = department_of_block(municipality)
     tried: set[str] = set(skip)
     batches = 0
     while (max_batches is None or batches < max_batches) and (
@@ -172,18 +172,30 @@ def index(
     ):
         batches += 1
         pairs = pairs[:batch_size]
-        documents = [build_document(post, a, department=departments.get(a.block or "")) for post, a in pairs]
-        report = search_index.upsert(documents)
-        failed = {item.id: item.reason for item in report.failed}
-        store.mark_indexed(post.key for post, _ in pairs if post.key not in failed)
-        deleted = [post.key for post, _ in pairs if post.is_deleted and post.key not in failed]
-        if deleted:
-            search_index.mark_deleted(deleted)
+        failed = index_pairs(store, search_index, departments, pairs)
         run.indexed += len(pairs) - len(failed)
         run.failed.update(failed)
         tried.update(failed)
         progress("index", len(pairs))
     return run
+
+
+def index_pairs(
+    store: PostStore,
+    search_index: SearchIndex,
+    departments: Mapping[str, str],
+    pairs: list[tuple[Post, Analysis]],
+) -> dict[str, str]:
+    """Send these analysed posts to the index and mark them indexed; the refused ones (key → why)
+    stay pending."""
+    documents = [build_document(post, a, department=departments.get(a.block or "")) for post, a in pairs]
+    report = search_index.upsert(documents)
+    failed = {item.id: item.reason for item in report.failed}
+    store.mark_indexed(post.key for post, _ in pairs if post.key not in failed)
+    deleted = [post.key for post, _ in pairs if post.is_deleted and post.key not in failed]
+    if deleted:
+        search_index.mark_deleted(deleted)
+    return failed
 
 
 def reindex(
@@ -192,10 +204,10 @@ def reindex(
     """Rebuild the index from the stored posts (a new model or mapping) while readers keep working."""
     from index.reindex import reindex as rebuild_from_store
 
-    return rebuild_from_store(store, search_index, _department_of_block(municipality), clock=clock)
+    return rebuild_from_store(store, search_index, department_of_block(municipality), clock=clock)
 
 
-def _department_of_block(municipality: Municipality) -> dict[str, str]:
+def department_of_block(municipality: Municipality) -> dict[str, str]:
     """The heat map's block × department axis: the district-wide owner of each block."""
     owners: dict[str, str] = {}
     for department in municipality.departments:
@@ -206,6 +218,48 @@ def _department_of_block(municipality: Municipality) -> dict[str, str]:
     return owners
 
 
+CASES_BATCH = 5000
+
+
+@dataclass
+class CasesRun:
+    read: int = 0
+    opened: int = 0
+    joined: int = 0
+    replies: ReplyReport = field(default_factory=ReplyReport)
+
+
+def cases(
+    store: PostStore,
+    incidents: IncidentStore,
+    municipality: Municipality,
+    *,
+    salt: str,
+    clock: Clock = utc_now,
+    batch_size: int = CASES_BATCH,
+    progress: Progress = _quiet,
+) -> CasesRun:
+    """Incidents → the appeals queue, then official answers under case posts, for the analyses
+    written since the last run only (``analyses.cases_taken``).
+
+    A batch is marked taken after both steps committed, so a run killed in between reads it again
+    (taking a post and a reply is idempotent): nothing is skipped, nothing is doubled."""
+    run = CasesRun()
+    while (batch := store.awaiting_cases(limit=batch_size)).pairs:
+        report = open_cases(store, incidents, municipality, clock=clock, pairs=batch.pairs)
+        progress("cases", report.opened + report.joined)
+        replies = track_replies(store, incidents, municipality, salt=salt, clock=clock, pairs=batch.pairs)
+        store.cases_taken(batch)
+        run.read += len(batch.pairs)
+        run.opened += report.opened
+        run.joined += report.joined
+        for item in fields(replies):
+            setattr(run.replies, item.name, getattr(run.replies, item.name) + getattr(replies, item.name))
+        if len(batch.pairs) < batch_size:
+            break
+    return run
+
+
 def open_cases(
     store: PostStore,
     incidents: IncidentStore,
@@ -213,10 +267,13 @@ def open_cases(
     *,
     clock: Clock = utc_now,
     limit: int = 5000,
+    pairs: list[tuple[Post, Analysis]] | None = None,
 ) -> CaseReport:
-    pairs = [pair for pair in store.analysed(limit=limit) if pair[1].is_incident and not pair[0].is_deleted]
-    pairs.sort(key=lambda pair: (pair[0].published_at, pair[0].key))  # posts before their comments
-    return incidents.take_incidents(pairs, municipality, clock())
+    """Cases for the incident posts among ``pairs`` (by default the latest ``limit`` analysed)."""
+    chosen = store.analysed(limit=limit) if pairs is None else pairs
+    wanted = [pair for pair in chosen if pair[1].is_incident and not pair[0].is_deleted]
+    wanted.sort(key=lambda pair: (pair[0].published_at, pair[0].key))  # posts before their comments
+    return incidents.take_incidents(wanted, municipality, clock())
 
 
 def track_replies(
@@ -227,12 +284,15 @@ def track_replies(
     salt: str,
     clock: Clock = utc_now,
     limit: int = 5000,
+    pairs: list[tuple[Post, Analysis]] | None = None,
 ) -> ReplyReport:
-    """Official answers, отписки and "still not fixed" in the comments under case posts.
+    """Official answers, отписки and "still not fixed" in the comments among ``pairs`` (by default
+    the latest ``limit`` analysed) under case posts.
 
     ``salt`` is the installation's author salt: official pages are recognised by the
     pseudonyms their own ids get, so no raw platform id is ever compared."""
-    comments = [post for post, _ in store.analysed(limit=limit) if post.kind is PostKind.COMMENT]
+    chosen = store.analysed(limit=limit) if pairs is None else pairs
+    comments = [post for post, _ in chosen if post.kind is PostKind.COMMENT]
     return take_replies(incidents, comments, municipality, official_authors(municipality, salt), clock())
 
 

@@ -282,22 +282,21 @@ def index_command(municipality: MunicipalityOption = None, data_dir: DataDirOpti
 @app.command()
 def cases(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
     """Завести инциденты и учесть ответы под ними / open cases and take official answers."""
-    from flows import steps
-
     with _runtime(municipality, data_dir) as runtime:
-        report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
-        typer.echo(f"Новых инцидентов / opened: {report.opened}; присоединено / joined: {report.joined}")
-        replies = _replies(runtime)
+        run = _cases(runtime)
+        typer.echo(f"Новых инцидентов / opened: {run.opened}; присоединено / joined: {run.joined}")
+        replies = run.replies
         typer.echo(
             f"Ответов / answers: {replies.answers + replies.interim}; отписок / formal: {replies.formal}"
         )
 
 
-def _replies(runtime: Runtime) -> Any:
+def _cases(runtime: Runtime) -> Any:
+    """The cases step over the analyses written since its last run (``flows.steps.cases``)."""
     from flows import steps
 
     salt = runtime.settings.author_salt.get_secret_value()
-    return steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
+    return steps.cases(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
 
 
 @app.command("alerts")
@@ -372,9 +371,9 @@ def _full_cycle(runtime: Runtime) -> None:
     typer.echo(f"Проанализировано: {_analyse(runtime)}")
     run = steps.index(runtime.posts, runtime.index, runtime.municipality)
     typer.echo(f"Проиндексировано: {run.indexed} (ошибок {len(run.failed)})")
-    report = steps.open_cases(runtime.posts, runtime.incidents, runtime.municipality)
-    typer.echo(f"Инцидентов заведено: {report.opened}, присоединено к существующим: {report.joined}")
-    replies = _replies(runtime)
+    taken = _cases(runtime)
+    typer.echo(f"Инцидентов заведено: {taken.opened}, присоединено к существующим: {taken.joined}")
+    replies = taken.replies
     typer.echo(f"Ответов официальных страниц: {replies.answers + replies.interim}, отписок: {replies.formal}")
     alerts = _alerts(runtime)
     typer.echo(f"Оповещений: новых {alerts.decided.recorded.new}, отправлено {alerts.dispatched.sent}")

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from infopole.domain.analysis import Analysis
@@ -41,6 +41,14 @@ class SaveReport:
     @property
     def total(self) -> int:
         return self.new + self.edited + self.deleted + self.unchanged
+
+
+@dataclass
+class CasesBatch:
+    """Analysed posts awaiting the cases step, and when each analysis was written."""
+
+    pairs: list[tuple[Post, Analysis]] = field(default_factory=list)
+    written: dict[str, datetime] = field(default_factory=dict)
 
 
 class PostStore:
@@ -146,6 +154,7 @@ class PostStore:
                 row.settlement = analysis.settlement
                 row.result = analysis.to_json()
                 row.indexed = False
+                row.cases_taken = False
                 session.add(row)
                 count += 1
         return count
@@ -161,6 +170,42 @@ class PostStore:
             if limit is not None:
                 query = query.limit(limit)
             return [(_to_post(p), Analysis.from_json(a.result)) for p, a in session.execute(query)]
+
+    def awaiting_cases(self, limit: int = 5000) -> CasesBatch:
+        """Analyses the cases step has not taken yet, oldest publication first (posts before their
+        comments), with the moment each was written, for ``cases_taken``."""
+        with self.db.session() as session:
+            query = (
+                select(PostRow, AnalysisRow)
+                .join(AnalysisRow, AnalysisRow.post_key == PostRow.key)
+                .where(AnalysisRow.cases_taken.is_(False))
+                .order_by(PostRow.published_at, PostRow.key)
+                .limit(limit)
+            )
+            batch = CasesBatch()
+            for p, a in session.execute(query):
+                batch.pairs.append((_to_post(p), Analysis.from_json(a.result)))
+                batch.written[p.key] = a.analysed_at
+            return batch
+
+    def cases_taken(self, batch: CasesBatch) -> None:
+        """Mark the batch's analyses taken by the cases step; one rewritten since it was read keeps
+        waiting (its ``analysed_at`` differs), so a re-analysis is never skipped."""
+        if not batch.written:
+            return
+        table = cast(Table, AnalysisRow.__table__)  # Core: an executemany by key and time, no ORM bulk
+        statement = (
+            update(table)
+            .where(
+                table.c.post_key == bindparam("taken_key"),
+                table.c.analysed_at == bindparam("taken_at", type_=table.c.analysed_at.type),
+            )
+            .values(cases_taken=True)
+        )
+        with self.db.session() as session:
+            session.connection().execute(
+                statement, [{"taken_key": k, "taken_at": at} for k, at in batch.written.items()]
+            )
 
     def to_index(self, limit: int = 1000) -> list[tuple[Post, Analysis]]:
         """Analysed posts whose latest state has not reached the index yet."""
