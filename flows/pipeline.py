@@ -11,6 +11,7 @@ cases       incidents → appeals queue, then official answers under case posts
 alerts      decide alerts (database only), then deliver them (I/O, retried)
 reports     the weekly note (Monday 08:00 local time), cached per week
 reindex     re-analyse everything and rebuild the index beside the live one, then swap
+discover    candidate sources from the settlement names, stored for the administrator (weekly)
 health      database, index, queues, sources and dead letters at a glance
 cycle       collect → analyse → index → cases → alerts once (``infopole run --once``)
 ==========  ==================================================================================
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from prefect import Task
     from prefect.client.schemas.objects import State, TaskRun
 
+    from crawlers.discovery.run import DiscoveryRun
     from nlp.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
@@ -487,6 +489,34 @@ def health_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
     if report["fatal"]:
         raise RuntimeError("; ".join(report["fatal"]))
     return report
+
+
+# --- discover -------------------------------------------------------------------------------
+
+
+@task(cache_policy=NO_CACHE, **IO_RETRIES)
+def search_candidates(runtime: Runtime, platforms: list[str]) -> DiscoveryRun:
+    from flows.discovery import search
+
+    return search(runtime, platforms)
+
+
+@flow(name="infopole-discover", log_prints=True)
+def discover_flow(
+    municipality_file: str, data_dir: str, platforms: list[str] | None = None
+) -> dict[str, Any]:
+    """Candidate sources from the settlement names (VK, OK, Telegram), stored for the administrator;
+    a re-run updates what it finds again and keeps every decision."""
+    from flows.discovery import PLATFORMS, store
+
+    with open_runtime(municipality_file, data_dir) as runtime:
+        found = search_candidates(runtime, list(platforms or PLATFORMS))
+        report = store(runtime, found, steps.utc_now())
+    logger = get_run_logger()
+    for name, reason in report.skipped.items():
+        logger.warning("discover: %s not searched: %s", name, reason)
+    logger.info("discovered: %s", report.as_dict())
+    return report.as_dict()
 
 
 # --- one whole cycle --------------------------------------------------------------------------

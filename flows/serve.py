@@ -4,9 +4,9 @@ from one process: ``serve(*deployments(...), pause_on_shutdown=False)``.
 Each interval flow is a deployment whose runs wait their turn (``ENQUEUE``): one at a time, and
 for ``collect`` as many as ``schedule.per_platform`` (the sources inside take global concurrency
 slots per platform, per credential and per source); reports follow cron lines read in the
-municipality's time zone; ``reindex`` has no schedule and is started by hand after a model update.
-The runs of a schedule are created by the Prefect server's scheduler service
-(``tests/test_flows_schedule.py`` checks it does, on a real ``prefect server start``).
+municipality's time zone, and so does ``discover`` (weekly); ``reindex`` has no schedule and is
+started by hand after a model update. The runs of a schedule are created by the Prefect server's
+scheduler service (``tests/test_flows_schedule.py`` checks it does, on a real ``prefect server start``).
 The same deployments can be sent to a work pool instead (``flows.serve.deploy_to_pool``), for a
 Prefect server with several workers: see docs/flows.md.
 """
@@ -68,6 +68,15 @@ def deployments(
             name=f"{slug}-{kind}-report",
             schedules=[Cron(cron, timezone=municipality.timezone)],
             parameters={**parameters, "kind": kind},
+            **common,
+        )
+        result.append(cast(RunnerDeployment, deployment))
+    if plan.discover_cron:
+        deployment = pipeline.discover_flow.to_deployment(
+            name=f"{slug}-discover",
+            schedules=[Cron(plan.discover_cron, timezone=municipality.timezone)],
+            parameters=parameters,
+            concurrency_limit=ONE_AT_A_TIME,
             **common,
         )
         result.append(cast(RunnerDeployment, deployment))

@@ -271,11 +271,13 @@ def test_deployments_follow_the_municipality_schedule(municipality_file: str, tm
         f"kingisepp-{name}"
         for name in (
             "collect", "analyse", "index", "cases", "alerts", "health",
-            "weekly-report", "quarterly-report", "reindex",
+            "weekly-report", "quarterly-report", "reindex", "discover",
         )
     }  # fmt: skip
     weekly = (plan["kingisepp-weekly-report"].schedules or [])[0].schedule
     assert (weekly.cron, weekly.timezone) == ("0 8 * * 1", "Europe/Moscow")  # type: ignore[union-attr]
+    discover = (plan["kingisepp-discover"].schedules or [])[0].schedule
+    assert (discover.cron, discover.timezone) == ("0 6 * * 1", "Europe/Moscow")  # type: ignore[union-attr]
     collect = (plan["kingisepp-collect"].schedules or [])[0].schedule
     assert collect.interval.total_seconds() == 600  # type: ignore[union-attr]
     assert plan["kingisepp-reindex"].schedules == []

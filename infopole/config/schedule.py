@@ -2,12 +2,13 @@
 
 Every field has a default, so a file without the section runs the whole pipeline. Intervals are
 in minutes; the weekly note uses a cron line read in the municipality's own time zone
-(``0 8 * * 1``: Monday 08:00 local time, not UTC). ``0`` turns an interval flow off.
+(``0 8 * * 1``: Monday 08:00 local time, not UTC), and so does source discovery (weekly by
+default). ``0`` turns an interval flow off, an empty ``discover_cron`` the scheduled discovery.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class ScheduleConfig(BaseModel):
@@ -21,6 +22,7 @@ class ScheduleConfig(BaseModel):
     health_minutes: int = Field(default=15, ge=0)
     weekly_report_cron: str = "0 8 * * 1"  # понедельник 08:00 по местному времени
     quarterly_report_cron: str = "0 9 1 1,4,7,10 *"  # первый день квартала, 09:00
+    discover_cron: str = "0 6 * * 1"  # поиск новых источников: понедельник 06:00; "" — выключен
 
     # concurrency: sources of one platform, and requests sharing one credential
     per_platform: int = Field(default=2, ge=1)
@@ -33,9 +35,11 @@ class ScheduleConfig(BaseModel):
     index_backlog_max: int = Field(default=20_000, ge=1)  # analysis pauses while this many await the index
     dead_letter_after: int = Field(default=3, ge=1)  # failed attempts before an item is set aside
 
-    @field_validator("weekly_report_cron", "quarterly_report_cron")
+    @field_validator("weekly_report_cron", "quarterly_report_cron", "discover_cron")
     @classmethod
-    def _five_fields(cls, line: str) -> str:
+    def _five_fields(cls, line: str, info: ValidationInfo) -> str:
+        if info.field_name == "discover_cron" and not line.strip():
+            return ""  # discovery only by hand
         if len(line.split()) != 5:
             raise ValueError("cron: пять полей «минута час день месяц день_недели», напр. «0 8 * * 1»")
         return line
