@@ -413,19 +413,63 @@ def run(
         cycle_flow(municipality_file, work_dir)
         return
     from flows.serve import serve_all
+    from flows.stream import start_beside
 
-    if os.environ.get("PREFECT_API_URL"):
-        serve_all(municipality_file, work_dir)
-        return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from flows.server import local_server
-
-    with local_server(settings.data_dir / "prefect", port=port) as url:
-        typer.echo(f"Prefect: {url.removesuffix('/api')}  (Ctrl+C — остановить / stop)")
-        os.environ["PREFECT_API_URL"] = url  # the served runs' child processes
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+    streaming = start_beside(municipality_file, work_dir)  # Telegram updates, when configured
+    if streaming is not None:
+        typer.echo("Telegram: обновления каналов принимаются сразу / streaming Telegram updates")
+    try:
+        if os.environ.get("PREFECT_API_URL"):
             serve_all(municipality_file, work_dir)
+            return
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        from flows.server import local_server
+
+        with local_server(settings.data_dir / "prefect", port=port) as url:
+            typer.echo(f"Prefect: {url.removesuffix('/api')}  (Ctrl+C — остановить / stop)")
+            os.environ["PREFECT_API_URL"] = url  # the served runs' child processes
+            with temporary_settings(updates={PREFECT_API_URL: url}):
+                serve_all(municipality_file, work_dir)
+    finally:
+        if streaming is not None:
+            streaming.set()
+
+
+@app.command()
+def stream(municipality: MunicipalityOption = None, data_dir: DataDirOption = None) -> None:
+    """Принимать обновления Telegram (новые, изменённые, удалённые сообщения каналов и обсуждений)
+    и сразу вести их через анализ, индекс, инциденты и оповещения; Ctrl+C — стоп / stream Telegram
+    updates through the pipeline beside polling.
+
+    Нужны INFOPOLE_TELEGRAM_API_ID, INFOPOLE_TELEGRAM_API_HASH, INFOPOLE_TELEGRAM_SESSION и включённые
+    источники tg_channel / tg_chat. `infopole run` запускает это сам.
+    """
+    import threading
+
+    from flows.stream import configured, serve_stream
+
+    with _runtime(municipality, data_dir) as runtime:
+        settings = runtime.settings
+        ready = configured(settings, runtime)
+    if not ready:
+        typer.echo(
+            "Нет ключей Telethon (INFOPOLE_TELEGRAM_API_ID/API_HASH/SESSION) или включённых источников "
+            "Telegram / Telegram streaming is not configured",
+            err=True,
+        )
+        raise typer.Exit(2)
+    assert settings.municipality_file is not None
+    stop = threading.Event()
+    typer.echo("Telegram: слушаю обновления (Ctrl+C — стоп) / listening")
+    try:
+        report = serve_stream(
+            str(settings.municipality_file.resolve()), str(settings.data_dir.resolve()), stop
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        return
+    typer.echo(f"Обновлений: {report.updates}; новых публикаций: {report.new}")
 
 
 @app.command()

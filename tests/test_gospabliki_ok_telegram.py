@@ -110,6 +110,9 @@ def unix(day: int, hour: int = 9, month: int = 11) -> int:
 OK_DAYS = [2, 4, 6, 14, 16, 18, 20, 22, 24, 26, 28]  # an eight-day gap 6 → 14 (norm 5 days)
 TG_DAYS = list(range(1, 26, 2))  # every other day, silent since the 25th (norm 3 days)
 SCHOOL_DAYS = list(range(1, 30, 2))
+# posts re-read for a month, so comments under them (and the page's late answers) keep coming; with
+# the default two-day window a comment under an older post is never fetched again
+TG_CONFIG = ApiCrawlConfig(rescan_window=timedelta(days=30), backfill=timedelta(days=120))
 
 
 def script_ok(data: ok_server.OkDataset) -> dict[str, str]:
@@ -233,6 +236,7 @@ class World:
     tg_group: str  # the discussion group's owner id, ``c<id>``
     data_dir: Path
     url: str
+    gateway: FakeTelegramGateway
 
 
 def ok_key(item: str) -> str:
@@ -265,9 +269,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ok = OkGroupCollector(
             ok_client, salt=SALT, config=OkCrawlConfig(backfill=timedelta(days=120)), clock=clock
         )
-        api = TelegramApiCollector(
-            gateway, salt=SALT, config=ApiCrawlConfig(backfill=timedelta(days=120)), clock=clock
-        )
+        api = TelegramApiCollector(gateway, salt=SALT, config=TG_CONFIG, clock=clock)
         fetcher = PreviewFetcher(preview_fake.url, min_interval=0)
         preview = TelegramPreviewCollector(
             fetcher, salt=SALT, config=PreviewCrawlConfig(backfill=timedelta(days=120)), clock=clock
@@ -308,6 +310,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         group,
         data_dir,
         url,
+        gateway,
     )
     db.close()
 
@@ -643,3 +646,46 @@ def test_the_cli_records_subscribers_through_the_installations_collectors(
         result = CliRunner().invoke(app, ["gospabliki", "subscribers", *options])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["ok-adm: 4321", "tg-adm: 2300000", "tg-school: 987"]
+
+
+def test_a_late_answer_of_the_page_reaches_the_case_once(world: World) -> None:
+    """Runs last: the Telegram page answers the complaint that became a case (as the group's anonymous
+    administrator, an id the general replies step does not know); the next crawl and check put the
+    answer on the case, and a re-run adds nothing."""
+    later = NOW + timedelta(hours=4)
+    run(world.gospabliki, world.incidents, world.alerts, world.municipality, NOW, salt=SALT)  # the case
+    with world.db.session() as session:
+        case_id = session.scalar(
+            select(IncidentPostRow.incident_id).where(IncidentPostRow.post_key == tg_key(world, "open"))
+        )
+    assert case_id is not None
+    answer = world.gateway.comment(
+        TG_ADM,
+        world.tg["p23"],
+        "Воду на Ленина 12 дали в 14:00, приносим извинения.",
+        as_group=True,
+        reply_to=world.tg["open"],
+        date=NOW + timedelta(hours=3),
+    )
+    collector = TelegramApiCollector(world.gateway, salt=SALT, config=TG_CONFIG, clock=lambda: later)
+    crawled = steps.crawl(
+        world.municipality,
+        world.posts,
+        {SourceKind.TG_CHANNEL: collector},
+        only={"tg-adm"},
+        clock=lambda: later,
+    )
+    assert crawled.saved.new == 1
+    first = run(world.gospabliki, world.incidents, world.alerts, world.municipality, later, salt=SALT)
+    second = run(world.gospabliki, world.incidents, world.alerts, world.municipality, later, salt=SALT)
+    assert first.replies.answers + first.replies.interim == 1
+    assert (second.replies.answers, second.replies.interim, second.replies.formal) == (0, 0, 0)
+    case = world.incidents.get(case_id)
+    assert f"telegram:{world.tg_group}:{answer}" in case.post_keys
+    assert sum("Воду на Ленина 12 дали" in (update.note or "") for update in case.updates) == 1
+    check = next(
+        c
+        for c in current(world.gospabliki, world.municipality, later, salt=SALT)[1].stats.checks
+        if c.comment.key == tg_key(world, "open")
+    )
+    assert check.answered and check.late and check.answer_hours == 7 * 24 + 3

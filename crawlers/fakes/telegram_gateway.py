@@ -6,10 +6,16 @@ it; the seam is the gateway. This fake builds the same ``Message``, ``PeerChanne
 deserialise into, keeps a channel's linked discussion group (its own id space) with
 ``replies.max_id`` maintained as Telegram does, and raises Telethon's real errors
 (``FloodWaitError``, ``ChannelPrivateError``, ``UsernameNotOccupiedError``) on demand.
+
+Every post, comment, edit and deletion is also pushed to the ``stream`` subscribers as the real
+update object (``UpdateNewChannelMessage``, ``UpdateEditChannelMessage``,
+``UpdateDeleteChannelMessages``); with nobody subscribed the update is gone, as when the streaming
+service is down.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +48,8 @@ class FakeTelegramGateway:
         self._flood_after: dict[str, int] = {}
         self._lock = threading.Lock()
         self._next_chat_id = 1_800_000_000
+        self._subscribers: list[queue.Queue[Any]] = []
+        self._pts = 0
 
     # ------------------------------------------------------------------ building
 
@@ -106,6 +114,7 @@ class FakeTelegramGateway:
             ),
         )
         channel.comments[message_id] = []
+        self._publish(types.UpdateNewChannelMessage, channel.posts[message_id])
         return message_id
 
     def comment(
@@ -153,6 +162,7 @@ class FakeTelegramGateway:
         assert replies is not None
         replies.replies += 1
         replies.max_id = comment_id
+        self._publish(types.UpdateNewChannelMessage, channel.comments[post_id][-1])
         return comment_id
 
     def pin(self, username: str, message_id: int, pinned: bool = True) -> None:
@@ -162,9 +172,39 @@ class FakeTelegramGateway:
         message = self.channels[username].posts[message_id]
         message.message = text
         message.edit_date = at
+        self._publish(types.UpdateEditChannelMessage, message)
 
     def delete(self, username: str, message_id: int) -> None:
-        del self.channels[username].posts[message_id]
+        channel = self.channels[username]
+        del channel.posts[message_id]
+        self._publish_deleted(channel.entity.id, message_id)
+
+    def edit_comment(self, username: str, post_id: int, comment_id: int, text: str, *, at: datetime) -> None:
+        message = next(c for c in self.channels[username].comments[post_id] if c.id == comment_id)
+        message.message = text
+        message.edit_date = at
+        self._publish(types.UpdateEditChannelMessage, message)
+
+    def delete_comment(self, username: str, post_id: int, comment_id: int) -> None:
+        channel = self.channels[username]
+        channel.comments[post_id] = [c for c in channel.comments[post_id] if c.id != comment_id]
+        self._publish_deleted(channel.discussion.id, comment_id)
+
+    def _publish(self, kind: type[Any], message: types.Message) -> None:
+        with self._lock:
+            self._pts += 1
+            update = kind(message=message, pts=self._pts, pts_count=1)
+            for subscriber in self._subscribers:
+                subscriber.put(update)
+
+    def _publish_deleted(self, chat_id: int, message_id: int) -> None:
+        with self._lock:
+            self._pts += 1
+            update = types.UpdateDeleteChannelMessages(
+                channel_id=chat_id, messages=[message_id], pts=self._pts, pts_count=1
+            )
+            for subscriber in self._subscribers:
+                subscriber.put(update)
 
     def flood(self, method: str, seconds: int, *, after: int = 0) -> None:
         """The next call of ``method`` (after ``after`` items were returned) raises ``FloodWaitError``."""
@@ -226,3 +266,33 @@ class FakeTelegramGateway:
             raise errors.MsgIdInvalidError(request=None)
         self._check_flood("iter_replies", 0)
         yield from sorted((c for c in chan.comments[post_id] if c.id > min_id), key=lambda c: -c.id)
+
+    def chat_ids(self, channel: str) -> tuple[int, int | None]:
+        self.calls.append(("chat_ids", channel, {}))
+        chan = self._channel(channel)
+        return chan.entity.id, chan.discussion.id
+
+    def thread_post(self, channel: str, head_id: int) -> int | None:
+        self.calls.append(("thread_post", channel, {"head_id": head_id}))
+        chan = self._channel(channel)
+        return -head_id if -head_id in chan.posts else None  # the group's copy of post n is -n here
+
+    def stream(self, stop: threading.Event, *, poll_s: float = 0.5) -> Iterator[Any]:
+        received: queue.Queue[Any] = queue.Queue()
+        with self._lock:
+            self._subscribers.append(received)
+        try:
+            while not stop.is_set():
+                try:
+                    yield received.get(timeout=poll_s)
+                except queue.Empty:
+                    continue
+        finally:
+            with self._lock:
+                self._subscribers.remove(received)
+
+    @property
+    def streaming(self) -> int:
+        """How many ``stream`` subscribers are listening."""
+        with self._lock:
+            return len(self._subscribers)

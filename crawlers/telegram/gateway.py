@@ -19,11 +19,12 @@ the fake gateway, which raises the same real error types.
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
-from telethon import TelegramClient
+from telethon import TelegramClient, events, functions
 from telethon.sessions import StringSession
 from telethon.tl import types
 
@@ -31,6 +32,15 @@ from crawlers.base import AuthError
 from infopole.config.settings import Settings
 
 T = TypeVar("T")
+
+StreamUpdate: TypeAlias = (
+    types.UpdateNewChannelMessage | types.UpdateEditChannelMessage | types.UpdateDeleteChannelMessages
+)
+STREAM_TYPES = (
+    types.UpdateNewChannelMessage,
+    types.UpdateEditChannelMessage,
+    types.UpdateDeleteChannelMessages,
+)
 
 
 class TelegramGateway(Protocol):
@@ -42,6 +52,20 @@ class TelegramGateway(Protocol):
 
     def iter_replies(self, channel: str, post_id: int, *, min_id: int = 0) -> Iterator[types.Message]:
         """Comments under post ``post_id`` (in its discussion group) with id > ``min_id``, newest first."""
+        ...
+
+    def chat_ids(self, channel: str) -> tuple[int, int | None]:
+        """The channel's id and its linked discussion group's id (``None`` without one)."""
+        ...
+
+    def thread_post(self, channel: str, head_id: int) -> int | None:
+        """The channel post whose discussion thread starts at message ``head_id`` of the linked group."""
+        ...
+
+    def stream(self, stop: threading.Event, *, poll_s: float = 0.5) -> Iterator[StreamUpdate]:
+        """Updates as Telegram pushes them (new, edited, deleted messages of channels and groups
+        the account is in), until ``stop`` is set; every ``poll_s`` without one, nothing is yielded
+        and ``stop`` is checked. The caller filters by chat id."""
         ...
 
 
@@ -57,6 +81,7 @@ class TelethonGateway:
         request_retries: int = 3,
         timeout: float = 120.0,
         client_factory: Callable[..., TelegramClient] = TelegramClient,
+        receive_updates: bool = False,
     ) -> None:
         if not session:
             raise AuthError(
@@ -68,17 +93,25 @@ class TelethonGateway:
         self._request_retries = request_retries
         self._timeout = timeout
         self._client_factory = client_factory
+        self._receive_updates = receive_updates
         self._client: TelegramClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TelethonGateway:
+    def from_settings(cls, settings: Settings, *, receive_updates: bool = False) -> TelethonGateway:
+        """``receive_updates``: a connection that keeps Telegram's update stream (``stream``); the
+        polling collector's connection does without."""
         if settings.telegram_api_id is None or settings.telegram_api_hash is None:
             raise AuthError("INFOPOLE_TELEGRAM_API_ID and INFOPOLE_TELEGRAM_API_HASH are not set")
         session = settings.telegram_session.get_secret_value() if settings.telegram_session else ""
-        return cls(settings.telegram_api_id, settings.telegram_api_hash.get_secret_value(), session)
+        return cls(
+            settings.telegram_api_id,
+            settings.telegram_api_hash.get_secret_value(),
+            session,
+            receive_updates=receive_updates,
+        )
 
     def __repr__(self) -> str:
         return f"TelethonGateway(api_id={self._api_id})"
@@ -112,7 +145,7 @@ class TelethonGateway:
                 self._api_hash,
                 flood_sleep_threshold=0,  # never sleep on a flood wait: reschedule the source instead
                 request_retries=self._request_retries,
-                receive_updates=False,  # a reader, not a bot: no update stream to keep up with
+                receive_updates=self._receive_updates,  # a poller needs no update stream to keep up with
             )
             await client.connect()
             if not await client.is_user_authorized():
@@ -153,6 +186,57 @@ class TelethonGateway:
 
     def iter_replies(self, channel: str, post_id: int, *, min_id: int = 0) -> Iterator[types.Message]:
         return self._iterate(lambda client: client.iter_messages(channel, reply_to=post_id, min_id=min_id))
+
+    def chat_ids(self, channel: str) -> tuple[int, int | None]:
+        async def ids() -> tuple[int, int | None]:
+            assert self._client is not None
+            entity = await self._client.get_entity(channel)
+            full = await self._client(functions.channels.GetFullChannelRequest(entity))
+            return int(entity.id), full.full_chat.linked_chat_id
+
+        return self._run(ids)
+
+    def thread_post(self, channel: str, head_id: int) -> int | None:
+        """The thread's head in the discussion group is Telegram's automatic forward of the post."""
+        linked = self.chat_ids(channel)[1]
+        if linked is None:
+            return None
+
+        async def head() -> Any:
+            assert self._client is not None
+            return await self._client.get_messages(types.PeerChannel(linked), ids=head_id)
+
+        message = self._run(head)
+        forward = getattr(message, "fwd_from", None)
+        return getattr(forward, "channel_post", None) if forward is not None else None
+
+    def stream(self, stop: threading.Event, *, poll_s: float = 0.5) -> Iterator[StreamUpdate]:
+        """Telethon's raw-update handler hands each update across to this thread through a queue."""
+        if not self._receive_updates:
+            raise RuntimeError("this gateway was built without receive_updates=True")
+        received: queue.Queue[StreamUpdate] = queue.Queue()
+
+        async def on_update(update: StreamUpdate) -> None:
+            received.put(update)
+
+        async def subscribe() -> None:
+            assert self._client is not None
+            self._client.add_event_handler(on_update, events.Raw(types=list(STREAM_TYPES)))
+            await self._client.catch_up()  # what was pushed while this connection was away
+
+        async def unsubscribe() -> None:
+            if self._client is not None:
+                self._client.remove_event_handler(on_update)
+
+        self._run(subscribe)
+        try:
+            while not stop.is_set():
+                try:
+                    yield received.get(timeout=poll_s)
+                except queue.Empty:
+                    continue
+        finally:
+            self._run(unsubscribe)
 
     def close(self) -> None:
         loop, client = self._loop, self._client

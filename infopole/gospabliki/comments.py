@@ -84,6 +84,7 @@ class CommentCheck:
     answered_at: datetime | None = None
     formal: bool = False  # every answer the page gave is an отписка
     answer_working_hours: float | None = None  # working hours to the answer, on the term's calendar
+    answer: Post | None = None  # the page's first answer itself
 
     @property
     def block(self) -> str | None:
@@ -154,6 +155,7 @@ def check_comments(
                 answer_working_hours=(
                     term.working_hours(comment.published_at, first.published_at) if first else None
                 ),
+                answer=first,
             )
         )
     return checks
