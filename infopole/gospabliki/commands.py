@@ -105,7 +105,9 @@ def check_command(municipality: MunicipalityOption = None, data_dir: DataDirOpti
         )
         typer.echo(
             f"Обращений заведено / opened: {done.cases.opened}, присоединено / joined: {done.cases.joined}; "
-            f"оповещений / alerts: {done.alerts.new} новых, {done.alerts.updates} обновлений"
+            f"оповещений / alerts: {done.alerts.new} новых, {done.alerts.updates} обновлений; "
+            f"ответов страниц по обращениям / page answers on cases: "
+            f"{done.replies.answers + done.replies.interim}"
         )
 
 
