@@ -1,12 +1,16 @@
 """Precision of the alert rules on a labelled stream: the share of alerts a human would want.
 
-``python -m infopole.alerts.evaluate [stream.jsonl] [--municipality file.yaml]``
+``python -m infopole.alerts.evaluate [stream.jsonl] [--municipality file.yaml] [--analyse]``
 
 The stream is replayed as the pipeline sees it: every ``--tick`` minutes the rules run over
 the posts published so far, and a cause already raised is not raised again (as the outbox
 dedupes by key). Each line holds a post, its analysis and ``want``: would the куратор want an
 alert about this post? An alert counts as wanted if the post it names is. Grouped alerts
 (one per story) are counted as the куратор receives them: first alert plus updates.
+
+The stored analyses were labelled by hand (risk, block, story), so by default the figure
+measures the rules given a right analysis. ``--analyse`` replaces them with what the
+installed models say about the same texts, which measures models and rules together.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ class Evaluation:
     wanted: list[bool] = field(default_factory=list)
     groups: dict[str, bool] = field(default_factory=dict)  # group → was its first alert wanted
     missed: list[str] = field(default_factory=list)  # wanted posts no alert covered
+    wanted_posts: int = 0  # posts of the stream a human wants an alert about
+
+    @property
+    def recall(self) -> float:
+        """Share of wanted posts some alert (or its story's alert) told the куратор about."""
+        return 1 - len(self.missed) / self.wanted_posts if self.wanted_posts else 1.0
 
     @property
     def precision(self) -> float:
@@ -57,6 +67,15 @@ def load_stream(path: Path) -> tuple[list[Analysed], dict[str, bool]]:
         pairs.append((post, analysis))
         labels[post.key] = bool(row["want"])
     return pairs, labels
+
+
+def reanalysed(pairs: Sequence[Analysed], municipality: Municipality) -> list[Analysed]:
+    """The same posts as the real analyzer sees them (models of ``nlp/models``), in publication order
+    so that story clusters form as they would in the pipeline."""
+    from nlp.analyzer import Analyzer  # heavy: only when asked for
+
+    posts = sorted((post for post, _ in pairs), key=lambda post: (post.published_at, post.key))
+    return list(zip(posts, Analyzer.load(municipality).map(posts), strict=True))
 
 
 def replay(
@@ -80,6 +99,7 @@ def replay(
     covered = {str(a.details.get("post_key")) for a in result.alerts}
     covered |= {p.key for p, a in ordered if a.story_id and f"story:{a.story_id}" in result.groups}
     result.missed = [key for key, want in labels.items() if want and key not in covered]
+    result.wanted_posts = sum(labels.values())
     return result
 
 
@@ -99,7 +119,10 @@ def report(result: Evaluation) -> str:
     for alert, wanted in zip(result.alerts, result.wanted, strict=True):
         if not wanted:
             lines.append(f"  ложное: {alert.key} — {alert.title}")
-    lines.append(f"нужные посты без оповещения: {len(result.missed)}")
+    lines.append(
+        f"нужные посты без оповещения: {len(result.missed)} из {result.wanted_posts} — "
+        f"полнота {result.recall:.0%}"
+    )
     lines += [f"  пропущен: {key}" for key in result.missed]
     return "\n".join(lines)
 
@@ -109,11 +132,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("stream", nargs="?", type=Path, default=DEFAULT_STREAM)
     parser.add_argument("--municipality", type=Path, default=DEFAULT_MUNICIPALITY)
     parser.add_argument("--tick", type=int, default=10, help="минут между запусками правил")
+    parser.add_argument("--analyse", action="store_true", help="анализ моделями вместо размеченного в потоке")
     args = parser.parse_args(argv)
     pairs, labels = load_stream(args.stream)
-    result = replay(pairs, labels, load_municipality(args.municipality), timedelta(minutes=args.tick))
+    municipality = load_municipality(args.municipality)
+    if args.analyse:
+        pairs = reanalysed(pairs, municipality)
+    result = replay(pairs, labels, municipality, timedelta(minutes=args.tick))
     wanted = sum(labels.values())
-    print(f"поток: {args.stream} ({len(pairs)} постов, нужных оповещений о {wanted}); шаг {args.tick} мин")
+    source = "анализ моделями" if args.analyse else "разметка потока"
+    print(
+        f"поток: {args.stream} ({len(pairs)} постов, нужных оповещений о {wanted}); "
+        f"шаг {args.tick} мин; анализ: {source}"
+    )
     print(report(result))
     return 0
 
