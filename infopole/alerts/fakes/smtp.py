@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -23,6 +24,7 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
+    at: float = field(default_factory=time.time)  # wall clock when DATA was accepted (for latency)
 
     @property
     def text(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -69,6 +70,7 @@ class SentMessage:
     text: str
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
+    at: float = field(default_factory=time.time)  # wall clock when the API accepted it (for latency)
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
