@@ -33,14 +33,17 @@ from sqlalchemy import func, select
 from crawlers.fakes.local import LocalServer
 from dashboards.app import create_app
 from dashboards.web import SESSION_COOKIE
-from infopole.config.municipality import Role
+from infopole.config.municipality import Role, load_municipality
 from infopole.config.settings import Settings
 from infopole.demo import demo_settings, run_demo
 from infopole.demo_users import BLOCK_OWNER_DEPARTMENT, DEMO_USERS
+from infopole.domain.candidate import Candidate, CandidateStatus
 from infopole.domain.incident import Incident
+from infopole.domain.source import SourceKind
 from infopole.domain.user import User
 from infopole.incidents.cases import new_case
 from infopole.runtime import Runtime
+from infopole.storage.candidates import CandidateStore
 from infopole.storage.tables import AuditEventRow
 from infopole.storage.users import UserStore
 
@@ -678,16 +681,9 @@ def _overdue_case_with_coordinates(runtime: Runtime) -> Incident:
 
 
 @contextmanager
-def _served_with_tiles(served: Served, tiles_url: str) -> Iterator[Served]:
-    settings = Settings(
-        **(
-            served.runtime.settings.model_dump()
-            | {
-                "map_tile_url": f"{tiles_url}/tiles/{{z}}/{{x}}/{{y}}.png",
-                "map_tile_attribution": "Тайлы: сервер МЦУ",
-            }
-        )
-    )
+def _served_with(served: Served, **changes: object) -> Iterator[Served]:
+    """A second server on the same database and index, with some settings changed."""
+    settings = Settings(**(served.runtime.settings.model_dump() | changes))
     runtime = Runtime(settings)
     app = create_app(runtime)
     try:
@@ -700,7 +696,14 @@ def _served_with_tiles(served: Served, tiles_url: str) -> Iterator[Served]:
 def test_map_of_incidents_from_the_configured_tile_server(browser: Browser, served: Served) -> None:
     requested: list[str] = []
     late = _overdue_case_with_coordinates(served.runtime)
-    with _tile_server(requested).start() as tiles, _served_with_tiles(served, tiles.url) as mapped:
+    with (
+        _tile_server(requested).start() as tiles,
+        _served_with(
+            served,
+            map_tile_url=f"{tiles.url}/tiles/{{z}}/{{x}}/{{y}}.png",
+            map_tile_attribution="Тайлы: сервер МЦУ",
+        ) as mapped,
+    ):
         page = _page(browser, mapped)
         seen: list[str] = []
         page.on("request", lambda request: seen.append(request.url))
@@ -786,3 +789,99 @@ def test_without_tiles_there_is_no_map_and_no_outside_request(browser: Browser, 
     assert not any("leaflet" in url or "map.js" in url for url in seen)
     assert all(url.startswith(served.url) for url in seen), seen
     page.context.close()
+
+
+# --- sources: health, candidates, add and remove ------------------------------------------------------
+
+
+def test_administrator_adds_and_removes_a_source_and_approves_a_candidate(
+    browser: Browser, served: Served, tmp_path: Path
+) -> None:
+    original = served.runtime.settings.municipality_file
+    assert original is not None
+    file = tmp_path / original.name
+    shutil.copy(original, file)
+    store = CandidateStore(served.runtime.db)
+    store.save(
+        [Candidate(SourceKind.VK_WALL, "-200777", "Подслушано Усть-Луга", settlement="Усть-Луга")],
+        datetime.now(UTC),
+    )
+    candidate = next(c for c in store.list(CandidateStatus.NEW) if c.target == "-200777")
+    official = served.runtime.municipality.official_pages[0].source
+    with _served_with(served, municipality_file=file) as edited:
+        page = _page(browser, edited)
+        _login(page, ROLE_LOGIN[Role.ADMINISTRATOR])
+        page.goto("/sources")
+        assert page.locator("#configured-list tbody tr").count() == len(load_municipality(file).sources)
+        assert page.locator("#sources tbody tr").count() >= 1  # health of what was collected
+        page.fill("#source-add input[name=id]", "vk-ust-luga-test")
+        page.select_option("#source-add select[name=kind]", "vk_wall")
+        page.fill("#source-add input[name=title]", "Усть-Луга: новости")
+        page.fill("#source-add input[name=target]", "-200777")
+        page.select_option("#source-add select[name=settlement]", "Усть-Луга")
+        page.click("#source-add button")
+        assert "добавлен" in page.inner_text(".flash")
+        added = load_municipality(file).source("vk-ust-luga-test")  # the file itself, valid
+        assert (added.target, added.settlement, added.title) == ("-200777", "Усть-Луга", "Усть-Луга: новости")
+        assert "vk-ust-luga-test" in page.inner_text("#configured-list")
+        assert file.read_text(encoding="utf-8").startswith(
+            original.read_text(encoding="utf-8").split("sources:")[0]
+        )
+        _shot(page, "administrator-source-added")
+
+        page.fill("#source-add input[name=id]", "vk-ust-luga-test")  # a duplicate is refused, file untouched
+        page.fill("#source-add input[name=title]", "Дубль")
+        page.fill("#source-add input[name=target]", "-1")
+        before = file.read_text(encoding="utf-8")
+        page.click("#source-add button")
+        assert "уже есть" in page.inner_text(".flash")
+        page.fill("#source-add input[name=id]", "Плохой id")
+        page.fill("#source-add input[name=title]", "Плохой")
+        page.click("#source-add button")
+        assert "Не сохранено" in page.inner_text(".flash")
+        assert file.read_text(encoding="utf-8") == before
+        # a source a госпаблик still names cannot go
+        page.click(f"button[data-source='{official}']")
+        assert "не прошёл бы проверку" in page.inner_text(".flash")
+        assert load_municipality(file).source(official)
+
+        page.click("button[data-source='vk-ust-luga-test']")
+        assert "удалён" in page.inner_text(".flash")
+        assert all(s.id != "vk-ust-luga-test" for s in load_municipality(file).sources)
+
+        page.goto("/sources#candidates")
+        page.click(f"form[action='/sources/candidates/{candidate.id}'] button[value=approve]")
+        decided = store.get(candidate.id or 0)
+        assert decided is not None and decided.status is CandidateStatus.APPROVED
+        with edited.runtime.db.session() as session:
+            actions = set(
+                session.scalars(
+                    select(AuditEventRow.action).where(AuditEventRow.actor == ROLE_LOGIN[Role.ADMINISTRATOR])
+                )
+            )
+        assert {
+            "source.add",
+            "source.add.refused",
+            "source.remove",
+            "source.remove.refused",
+            "candidate.approved",
+        } <= actions
+        page.context.close()
+
+        # the head sees the sources but neither the form nor the buttons, and the server refuses
+        page = _page(browser, edited)
+        _login(page, "rukovoditel")
+        page.goto("/sources")
+        assert page.locator("#source-add").count() == 0 and page.locator(".remove-source").count() == 0
+        csrf = _csrf(page)
+        form: dict[str, str | float | bool] = {
+            "csrf": csrf,
+            "id": "vk-x",
+            "kind": "vk_wall",
+            "title": "x",
+            "target": "-5",
+        }
+        assert _post(page, "/sources/add", form) == 403
+        assert _post(page, f"/sources/{official}/remove", {"csrf": csrf}) == 403
+        assert all(s.id != "vk-x" for s in load_municipality(file).sources)
+        page.context.close()
