@@ -78,6 +78,13 @@ def run_demo(
     salt = settings.author_salt.get_secret_value()
     replies = steps.track_replies(runtime.posts, runtime.incidents, runtime.municipality, salt=salt)
     echo(f"   ответов официальных страниц: {replies.answers + replies.interim}, отписок: {replies.formal}")
+    upkeep = steps.case_upkeep(
+        runtime.db, runtime.incidents, runtime.municipality, salt=salt, webhook_secret=""
+    )  # no webhook receiver in the demo: the case events wait in the outbox
+    echo(
+        f"   ответы проверены на площадке: {upkeep.answers.verified} из {upkeep.answers.checked}; "
+        f"эскалировано куратору: {len(upkeep.escalated)}"
+    )
     # no mail server or bot in the demo: the alerts wait in the outbox and show on the dashboard
     steps.gospabliki(runtime.db, runtime.incidents, runtime.alerts, runtime.municipality, salt=salt)
     alerts = steps.alerts(runtime.posts, runtime.incidents, runtime.alerts, runtime.municipality)

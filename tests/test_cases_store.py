@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from infopole.domain.incident import Incident, IncidentStatus, InvalidTransition, RejectReason, UpdateAction
 from infopole.domain.post import Post
+from infopole.storage.case_events import CaseEventStore
 from infopole.storage.db import Database
 from infopole.storage.incidents import CaseConflict, IncidentStore
 from infopole.storage.posts import PostStore
@@ -197,3 +198,42 @@ def test_merge_and_split_keep_history(db: Database) -> None:
     ]
     with pytest.raises(ValueError, match="not all"):
         store.split(split.id or 0, [b.key], municipality=M, now=later, actor="analyst")
+
+
+def test_many_writers_lose_no_update_and_each_version_is_announced_once(db: Database) -> None:
+    """Writers hammering one case: every change lands (stale writes are retried on a fresh read),
+    versions advance one by one, and the webhook outbox holds exactly one event per version —
+    a write that lost the race took its event down with it."""
+    store, case_id = _one_case(db)
+    writers, each = 4, 5
+    start = threading.Barrier(writers, timeout=30)
+    errors: list[BaseException] = []
+
+    def write(name: str) -> None:
+        try:
+            start.wait()
+            for n in range(each):
+                note = f"{name}-{n}"
+                store.change(
+                    case_id,
+                    lambda c, note=note: c.record(UpdateAction.JOINED, NOW, name, note=note),
+                    municipality=M,
+                    now=NOW,
+                    actor=name,
+                )
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(f"w{i}",)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    case = store.get(case_id)
+    notes = sorted(u.note for u in case.updates if u.action is UpdateAction.JOINED)
+    assert notes == sorted(f"w{i}-{n}" for i in range(writers) for n in range(each))
+    assert case.version == 1 + writers * each
+    events = CaseEventStore(db).events(incident_id=case_id)
+    assert [e.version for e in events] == list(range(1, case.version + 1))
+    assert [e.event for e in events] == ["case.created"] + ["case.changed"] * writers * each

@@ -11,6 +11,8 @@ silently overwrite each other, and each version of a case is announced exactly o
 from __future__ import annotations
 
 import builtins
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +36,8 @@ from infopole.storage.incident_rows import fill_row, load_incidents, update_row
 from infopole.storage.tables import AuditEventRow, CaseEventRow, IncidentPostRow, IncidentRow, PostRow
 
 Mutation = Callable[[Incident], object]
-ATTEMPTS = 5
+ATTEMPTS = 8
+RETRY_PAUSE_S = 0.01  # before retry n: a random pause of up to RETRY_PAUSE_S · 2ⁿ, so racers spread out
 
 
 class CaseNotFound(KeyError):
@@ -256,7 +259,9 @@ class IncidentStore:
         return self._retrying(work, strict=False, what=f"split of {case_id}")
 
     def _retrying(self, work: Callable[[Session], Incident], strict: bool, what: str) -> Incident:
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, RETRY_PAUSE_S * 2**attempt))
             try:
                 with self.db.session() as session:
                     result = work(session)
