@@ -40,12 +40,14 @@ from infopole.config.settings import Settings
 from infopole.domain.post import Platform, Post, RawPayload, post_key
 from infopole.domain.source import Source, SourceKind
 from infopole.runtime import Runtime
+from infopole.storage.posts import SaveReport
 
 log = logging.getLogger(__name__)
 
 STREAMED_KINDS = (SourceKind.TG_CHANNEL, SourceKind.TG_CHAT)
 MAX_BATCH = 200  # updates handled together when they come in a burst (a reconnect's catch-up)
 RETRY_S = 30.0  # after the update stream broke, before it is opened again
+SAVE_ATTEMPTS = 3  # polling may insert the same post at the same moment
 
 
 @dataclass(frozen=True)
@@ -204,13 +206,12 @@ class TelegramStream:
             report.ignored += not items
             for post, raw in items:
                 by_source.setdefault(post.source_id, []).append((post, raw))
-        store = self.runtime.posts
         keys: list[str] = []
         for source_id, items in by_source.items():
             posts = [post for post, _ in items]
             raws = [raw for _, raw in items if raw is not None]
             # the source's state counts new posts and its last item; its cursor is polling's alone
-            saved = store.save_batch(posts, raws, self.clock(), source_id=source_id, cursor=None)
+            saved = self._save(posts, raws, source_id)
             report.new += saved.new
             report.edited += saved.edited
             report.deleted += saved.deleted
@@ -218,6 +219,19 @@ class TelegramStream:
         if keys:
             self._process(keys, report)
         return report
+
+    def _save(self, posts: list[Post], raws: list[RawPayload], source_id: str) -> SaveReport:
+        """``save_batch``; when polling inserted the same post at the same moment, this batch was
+        rolled back whole, and saving it again finds the post there."""
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                return self.runtime.posts.save_batch(
+                    posts, raws, self.clock(), source_id=source_id, cursor=None
+                )
+            except IntegrityError:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def _process(self, keys: list[str], report: StreamReport) -> None:
         runtime = self.runtime
@@ -295,7 +309,13 @@ class TelegramStream:
                     batch.append(inbox.get_nowait())
                 except queue.Empty:
                     break
-            report = self.feed(batch, chats)
+            try:
+                report = self.feed(batch, chats)
+            except Exception as error:  # e.g. the database is away: polling collects these posts later
+                log.exception("stream: %d updates left to polling", len(batch))
+                report = StreamReport(
+                    updates=len(batch), failed={"store": f"{type(error).__name__}: {error}"}
+                )
             total.add(report)
             if on_feed is not None:
                 on_feed(report)

@@ -291,3 +291,28 @@ def test_telethon_gateway_hands_raw_updates_of_its_event_handler_across() -> Non
     reader.join(timeout=10)
     gateway.close()
     assert got == updates and client.handlers == []
+
+
+def test_a_post_polled_first_and_then_streamed_is_one_post_new_once(runtime: Runtime) -> None:
+    from telethon.tl import types
+
+    gateway = FakeTelegramGateway()
+    gateway.add_channel(CHANNEL, "Новости Кингисеппа")
+    now = datetime.now(UTC).replace(microsecond=0)
+    post_id = gateway.post(CHANNEL, FIRE, date=now - timedelta(minutes=2))
+    collector = TelegramApiCollector(gateway, salt=runtime.settings.author_salt.get_secret_value())
+    polled = SaveReport()
+    steps.crawl_source(runtime.municipality.source(SOURCE), collector, runtime.posts, polled)
+    assert polled.new == 1
+
+    stream = TelegramStream(runtime, gateway)
+    message = gateway.channels[CHANNEL].posts[post_id]
+    late = types.UpdateNewChannelMessage(message=message, pts=1, pts_count=1)  # arrives after the poll
+    report = stream.feed([late, late], stream.chats())
+    assert (report.updates, report.new, report.edited) == (2, 0, 0) and report.failed == {}
+    assert runtime.posts.count() == 1 and _indexed(runtime, f"telegram:{CHANNEL}:{post_id}")
+    (state,) = [s for s in runtime.posts.source_states() if s.source_id == SOURCE]
+    assert state.items_total == 1
+    assert len(runtime.incidents.list(limit=10)) == 1
+    again = stream.feed([late], stream.chats())
+    assert (again.new, again.analysed, again.cases) == (0, 0, 0)  # nothing to do twice
