@@ -136,3 +136,27 @@ def test_no_history_in_the_database_no_spike(db: Database) -> None:
     snapshot = read_snapshot(posts, IncidentStore(db), municipality(), NOW)
     assert snapshot.spike_counts and snapshot.spike_counts[("negative", "block", "ЖКХ")][0] == 14
     assert [a for a in detect(snapshot, municipality(), NOW) if a.kind is AlertKind.SPIKE] == []
+
+
+def test_a_new_installation_on_an_ordinary_day_alerts_on_nothing(db: Database) -> None:
+    """Cold start end to end: the first two hours ever collected, a busy but ordinary morning
+    (many negative ЖКХ complaints, low risk, no watched words): no rule has a reason to speak."""
+    ordinary = [
+        pair(
+            f"m{i}",
+            "Опять нет воды на Садовой, когда дадут?",
+            NOW - timedelta(minutes=4 * i + 1),
+            block="ЖКХ",
+            settlement="Кингисепп",
+            sentiment="negative",
+            is_incident=False,
+            risk_score=0.3,
+        )
+        for i in range(30)
+    ]
+    posts = PostStore(db)
+    posts.save_batch([p for p, _ in ordinary], [], NOW - 5 * timedelta(minutes=1), source_id=SOURCES[0])
+    posts.save_analyses(ordinary, NOW - timedelta(minutes=4))
+    snapshot = read_snapshot(posts, IncidentStore(db), municipality(), NOW)
+    assert len(snapshot.posts) == 30 and snapshot.observed_since is not None
+    assert detect(snapshot, municipality(), NOW) == []
