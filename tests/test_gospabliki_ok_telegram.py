@@ -689,3 +689,16 @@ def test_a_late_answer_of_the_page_reaches_the_case_once(world: World) -> None:
         if c.comment.key == tg_key(world, "open")
     )
     assert check.answered and check.late and check.answer_hours == 7 * 24 + 3
+
+
+def test_an_ok_group_getinfo_answers_without_members_is_counted_by_getcounters() -> None:
+    data = ok_server.OkDataset()
+    data.add_group(GID, "Новая страница учреждения", members=0)  # getInfo leaves the empty field out
+    municipality = parse_municipality(YAML)
+    with ok_server.serve_in_thread(data, applications={APP_KEY: APP_SECRET}, tokens=[OK_TOKEN]) as fake:
+        client = OkClient(APP_KEY, OK_TOKEN, application_secret_key=APP_SECRET, api_url=fake.url)
+        done = measure(Readers(ok=client), [municipality.source("ok-adm")])
+        assert done.recorded == {"ok-adm": 0} and fake.count("group.getCounters") == 1
+        data.groups[GID].members_count = 12
+        assert measure(Readers(ok=client), [municipality.source("ok-adm")]).recorded == {"ok-adm": 12}
+        assert fake.count("group.getCounters") == 1  # the field is back: one request again

@@ -1,7 +1,8 @@
 """Subscriber counts of official pages, where the platform exposes them, snapshotted per crawl.
 
 * VK: ``groups.getById`` with ``fields=members_count`` (one request for every community);
-* OK: ``group.getInfo`` with ``fields=members_count`` (one request for every group);
+* OK: ``group.getInfo`` with ``fields=members_count`` (one request for every group), and
+  ``group.getCounters`` for a group answered without the field;
 * Telegram through Telethon: ``channels.GetFullChannelRequest`` → ``full_chat.participants_count``;
 * Telegram without credentials: the t.me/s preview's ``.tgme_channel_info_counter`` whose
   ``.counter_type`` is «subscribers», printed with K/M suffixes («1.2K» is 1,200: the preview rounds,
@@ -88,17 +89,25 @@ def vk_members(client: ApiCaller, sources: Iterable[Source]) -> dict[str, int]:
 
 def ok_members(client: ApiCaller, sources: Iterable[Source]) -> dict[str, int]:
     """Members of the OK groups among ``sources``: ``group.getInfo`` answers a list of
-    ``{"uid": …, "members_count": …}`` (a group without members omits the field)."""
+    ``{"uid": …, "members_count": …}`` for all of them at once; a group it answers without the field
+    (OK leaves out empty values) is asked ``group.getCounters`` (``counters.members``) on its own."""
     wanted = {source.target.strip(): source.id for source in sources if source.kind is SourceKind.OK_GROUP}
     if not wanted:
         return {}
     response = client.call("group.getInfo", uids=",".join(wanted), fields="members_count")
-    groups = response if isinstance(response, list) else []
-    return {
-        wanted[str(group["uid"])]: int(group.get("members_count") or 0)
-        for group in groups
-        if str(group.get("uid")) in wanted
-    }
+    counts: dict[str, int] = {}
+    for group in response if isinstance(response, list) else []:
+        gid = str(group.get("uid"))
+        if gid not in wanted:
+            continue
+        if group.get("members_count") is not None:
+            counts[wanted[gid]] = int(group["members_count"])
+            continue
+        counters = client.call("group.getCounters", group_id=gid, counterTypes="MEMBERS")
+        members = counters.get("counters", {}).get("members") if isinstance(counters, Mapping) else None
+        if members is not None:
+            counts[wanted[gid]] = int(members)
+    return counts
 
 
 def preview_subscribers(response: Any) -> int | None:
