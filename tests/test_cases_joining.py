@@ -1,12 +1,18 @@
-"""Which open case a new incident post joins: comment, repost, near-duplicate text, same place."""
+"""Which open case a new incident post joins: comment, repost, near-duplicate text, same place;
+and when a case opened from an older post counts as registered."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from infopole.config.municipality import CasePolicy
 from infopole.incidents.joining import JoinReason, OpenCase, find_case, shingles, similarity
-from tests.case_fixtures import NOW, analysis, post
+from infopole.incidents.sla import SlaState, calendar_for, sla_state
+from infopole.storage.db import Database
+from infopole.storage.incidents import IncidentStore
+from infopole.storage.posts import PostStore
+from tests.case_fixtures import MUNICIPALITY, NOW, analysis, post
 
 POLICY = CasePolicy(join_window_hours=72, near_duplicate_similarity=0.6)
 ORIGINAL = post("10", "Нет горячей воды в доме на улице Ленина 5 уже третий день, управляющая молчит")
@@ -79,3 +85,33 @@ def test_the_newest_of_several_same_place_cases_wins() -> None:
 def test_short_texts_are_not_compared() -> None:
     assert shingles("Яма!") == frozenset()
     assert similarity(shingles("Яма!"), shingles("Яма!")) == 0.0
+
+
+def test_backfilled_posts_open_cases_on_their_own_dates(tmp_path: Path) -> None:
+    """A backfill (or the demo) takes a month of posts at once: each case is registered when its
+    post was published, so its clock, its period in ratings, and the joining window are real."""
+    db = Database(f"sqlite:///{tmp_path / 'backfill.db'}")
+    now = NOW + timedelta(days=30)
+    old = post("1", "Нет горячей воды на улице Гагарина 3 уже третий день", at=NOW)
+    week_later = post("2", "Во дворе дома 3 прорвало трубу, течёт по двору", at=NOW + timedelta(days=7))
+    fresh = post("3", "Упало дерево на улице Мира, перегородило проезд", at=now - timedelta(hours=1))
+    future = post("4", "Сломан светофор на улице Садовой", at=now + timedelta(hours=5))  # a wrong clock
+    PostStore(db).save_batch([old, week_later, fresh, future], [], now)
+    store = IncidentStore(db)
+    pairs = [
+        (old, analysis(old, block="ЖКХ", street="улица Гагарина")),
+        (week_later, analysis(week_later, block="ЖКХ", street="улица Гагарина")),
+        (fresh, analysis(fresh, block="Благоустройство", street="улица Мира")),
+        (future, analysis(future, block="Дороги", street="улица Садовая")),
+    ]
+    report = store.take_incidents(pairs, MUNICIPALITY, now)
+    assert (report.opened, report.joined) == (4, 0)  # same place a week apart: past the 72 h window
+    opened = {case.post_keys[0]: case for case in store.list()}
+    assert opened[old.key].opened_at == NOW and opened[week_later.key].opened_at == week_later.published_at
+    assert opened[fresh.key].opened_at == fresh.published_at and opened[future.key].opened_at == now
+    assert opened[old.key].first_answer_due == NOW + timedelta(hours=23)  # Monday 12:00 → Tuesday 11:00 MSK
+    calendar = calendar_for(MUNICIPALITY.sla, MUNICIPALITY.timezone)
+    states = {key: sla_state(case, MUNICIPALITY.sla, calendar, now) for key, case in opened.items()}
+    assert states[old.key] is SlaState.OVERDUE and states[fresh.key] is SlaState.ON_TIME
+    assert [c.id for c in store.opened_between(NOW, NOW + timedelta(days=1))] == [opened[old.key].id]
+    db.close()

@@ -17,6 +17,7 @@ from typing import ClassVar
 import httpx
 import pytest
 
+from flows import steps
 from infopole.incidents.webhook import (
     DELIVERY,
     IDEMPOTENCY_KEY,
@@ -220,4 +221,26 @@ def test_a_crash_after_sending_repeats_the_same_key_and_dead_events_are_replayed
         assert outbox.replay(after_crash, [dead.id]) == 1
         assert outbox.deliver_due(client, target, MUNICIPALITY, after_crash).delivered == 1
     assert outbox.events(state="dead") == [] and len(_processed()) == 3
+    db.close()
+
+
+def test_the_cases_step_escalates_and_delivers_through_the_outbox(tmp_path: Path, receiver: str) -> None:
+    """``flows.steps.case_upkeep``: an overdue case is escalated (a new case version) and every
+    version reaches the configured receiver, signed, in order, once."""
+    db = Database(f"sqlite:///{tmp_path / 'step.db'}")
+    store = _two_cases(db)
+    hooked = MUNICIPALITY.model_copy(
+        update={"cases": MUNICIPALITY.cases.model_copy(update={"webhook_url": receiver})}
+    )
+    tuesday_noon = NOW + timedelta(hours=24)  # both first answers were due Tuesday 11:00 MSK
+    report = steps.case_upkeep(db, store, hooked, salt="s", webhook_secret=SECRET, clock=lambda: tuesday_noon)
+    assert sorted(report.escalated) == sorted(c.id for c in store.list())
+    assert (report.webhook.delivered, report.webhook.failed) == (4, 0)  # 2 created + 2 escalated
+    assert all(verify(body, headers, SECRET, tuesday_noon) for body, headers, _ in Receiver.got)
+    events = [json.loads(body) for body, _, _ in Receiver.got]
+    assert sorted((e["request"]["service_request_id"], e["version"]) for e in events) == sorted(
+        (str(c.id), v) for c in store.list() for v in (1, 2)
+    )
+    again = steps.case_upkeep(db, store, hooked, salt="s", webhook_secret=SECRET, clock=lambda: tuesday_noon)
+    assert (again.escalated, again.webhook.delivered) == ([], 0)
     db.close()
