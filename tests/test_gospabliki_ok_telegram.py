@@ -41,7 +41,7 @@ from infopole.config.municipality import Municipality, parse_municipality
 from infopole.config.settings import Settings
 from infopole.domain.alert import AlertKind
 from infopole.domain.analysis import Analysis
-from infopole.domain.post import Platform, Post, PostKind
+from infopole.domain.post import Platform, Post, PostKind, pseudonymise
 from infopole.domain.source import SourceKind
 from infopole.gospabliki.checks import Check, Light
 from infopole.gospabliki.comments import CommentKind
@@ -702,3 +702,12 @@ def test_an_ok_group_getinfo_answers_without_members_is_counted_by_getcounters()
         data.groups[GID].members_count = 12
         assert measure(Readers(ok=client), [municipality.source("ok-adm")]).recorded == {"ok-adm": 12}
         assert fake.count("group.getCounters") == 1  # the field is back: one request again
+
+
+@pytest.mark.parametrize("target", [TG_ADM, "@Adm_Test_Rayon", "https://t.me/adm_test_rayon"])
+def test_a_telegram_page_is_recognised_however_its_target_is_written(target: str) -> None:
+    municipality = parse_municipality(YAML.replace(f"target: {TG_ADM}", f"target: '{target}'"))
+    officials = page_officials(municipality, SALT)
+    post = Post(Platform.TELEGRAM, TG_ADM, "7", "Новости", NOW, author_is_community=True)
+    by_name = post.with_(author_is_community=False, author_id=pseudonymise(Platform.TELEGRAM, TG_ADM, SALT))
+    assert officials.wrote(post) and officials.wrote(by_name)  # as ``post_to_record`` keys a channel post

@@ -30,10 +30,22 @@ def page_officials(municipality: Municipality, salt: str) -> OfficialAuthors:
     source is not marked ``official: true``: on its own page the page answers as itself."""
     base = official_authors(municipality, salt)
     sources = [municipality.source(page.source) for page in municipality.official_pages]
-    sources = [source for source in sources if source.target]
-    ids = {pseudonymise(source.platform, source.target, salt) for source in sources}
-    walls = {(source.platform, source.target) for source in sources}
-    return OfficialAuthors(base.author_ids | ids, base.walls | walls)
+    owners = {(source.platform, _owner(source)) for source in sources if source.target}
+    ids = {pseudonymise(platform, owner, salt) for platform, owner in owners}
+    return OfficialAuthors(base.author_ids | ids, base.walls | owners)
+
+
+def _owner(source: Source) -> str:
+    """The owner id the collectors store for the page: a Telegram target may be written ``@Name`` or
+    ``https://t.me/name``, the collectors key the channel by its lower-case username."""
+    if source.platform is not Platform.TELEGRAM:
+        return source.target
+    from crawlers.telegram.preview import channel_name
+
+    try:
+        return channel_name(source.target)
+    except ValueError:
+        return source.target
 
 
 class GospablikiStore:
