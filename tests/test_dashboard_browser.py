@@ -26,12 +26,14 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from crawlers.fakes.local import LocalServer
 from dashboards.app import create_app
+from dashboards.roles import Permission, can
 from dashboards.web import SESSION_COOKIE
 from infopole.config.municipality import Role, load_municipality
 from infopole.config.settings import Settings
@@ -588,6 +590,76 @@ def test_every_state_changing_request_is_audited(browser: Browser, served: Serve
     viewed = _audit_rows(served, "kurator")
     page.goto(f"/cases/{case.id}")
     assert _audit_rows(served, "kurator") == viewed + 1  # a case view is audited (152-ФЗ)
+    page.context.close()
+
+
+# every state-changing route and the permission it needs (None: public or its own key); a new route
+# fails ``test_every_state_changing_route_is_listed`` until it is added here with its rule
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROUTE_PERMISSION: dict[str, Permission | None] = {
+    "/login": None,
+    "/logout": Permission.OVERVIEW,
+    "/alerts/{alert_id}/ack": Permission.ACK_ALERTS,
+    "/cases/{case_id}/assign": Permission.ROUTE_CASES,
+    "/cases/{case_id}/act": Permission.WORK_CASES,
+    "/cases/{case_id}/merge": Permission.ROUTE_CASES,
+    "/cases/{case_id}/split": Permission.ROUTE_CASES,
+    "/sources/candidates/{candidate_id}": Permission.ADMIN,
+    "/sources/add": Permission.ADMIN,
+    "/sources/{source_id}/remove": Permission.ADMIN,
+    "/reports/build": Permission.REPORTS,
+    "/open311/v2/requests.json": None,  # Open311 API keys, not sessions
+}
+
+
+def _state_changing_routes(app: FastAPI) -> set[str]:
+    """Every path with a POST/PUT/PATCH/DELETE, read from the app's own route table (the schema
+    FastAPI would publish, which flattens included routers; the app itself publishes none)."""
+    paths = get_openapi(title="infopole", version="test", routes=app.routes)["paths"]
+    return {path for path, methods in paths.items() if {m.upper() for m in methods} & STATE_CHANGING}
+
+
+def test_every_state_changing_route_is_listed(served: Served) -> None:
+    assert _state_changing_routes(served.app) == set(ROUTE_PERMISSION)
+
+
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_each_role_is_refused_every_change_it_may_not_make_and_each_try_is_audited(
+    browser: Browser, served: Served, role: Role
+) -> None:
+    """Crafted requests with the role's own valid session and CSRF token, on objects that do not
+    exist (nothing changes even where allowed): the server says 403 wherever the role lacks the
+    right, and every request, allowed or not, leaves an audit row with who sent it."""
+    login = ROLE_LOGIN[role]
+    user = UserStore(served.runtime.db).get(login)
+    assert user is not None
+    page = _page(browser, served)
+    _login(page, login)
+    page.goto("/")
+    csrf = _csrf(page)
+    params = {
+        "alert_id": "999999",
+        "case_id": "999999",
+        "candidate_id": "999999",
+        "source_id": "no-such-source",
+    }
+    ordered = sorted(ROUTE_PERMISSION, key=lambda path: path == "/logout")  # signing out last
+    for template in ordered:
+        path = template.format(**params)
+        before = _audit_rows(served)
+        before_mine = _audit_rows(served, login)
+        status = _post(page, path, {"csrf": csrf, "version": "0"})
+        assert _audit_rows(served) == before + 1, (role, path, status)
+        permission = ROUTE_PERMISSION[template]
+        if permission is None:
+            continue
+        assert _audit_rows(served, login) == before_mine + 1, (role, path)
+        if not can(user, permission):
+            assert status == 403, (role, path, status)
+        else:
+            assert status != 403, (role, path, status)
+    page.goto("/")
+    assert "/login" in page.url  # the last request, a valid sign-out, ended the session
     page.context.close()
 
 
