@@ -1,34 +1,44 @@
 """Benchmark of the search index: both backends in one run, on the same generated posts.
 
-    .venv/bin/python bench/index.py [--docs 1000000] [--es-url http://127.0.0.1:9200]
+    .venv/bin/python -m bench.index [--docs 1000000] [--es-url http://127.0.0.1:9201]
                                     [--backends embedded,elasticsearch]
 
-Prints, per backend: indexing throughput (documents per second through ``SearchIndex.upsert``,
-generation excluded), p50/p95 latency of a typical analyst query with facets (a page of hits
-plus ``aggregate`` of the same query) and of the heat-map aggregation over the last quarter,
-and the disk size.
+Prints, per backend: indexing throughput (documents per second of the index step: ``upsert`` of
+already-analysed documents inside the backend's ``bulk_load``, generation excluded), p50/p95
+latency of a typical analyst query with facets (a page of hits plus ``aggregate`` of the same
+query) and of the heat-map aggregation over the last quarter, the disk size, and the machine's
+load average before and after, so that figures from a shared machine can be judged.
 
 Posts are realistic enough for the engines to do real work: a year of dates with a daily
 rhythm, the Кингисепп district's settlements and blocks, platforms and sources with skewed
 volumes, sentiment tied to the topic, Russian text assembled from a vocabulary of municipal
-phrases. Lemmas are computed once per phrase (``nlp.lemmas``), so generating a million posts
-costs seconds, not the hours real lemmatisation would take.
+sentences with the lengths of district publics (comments of a sentence or two, posts of a few,
+a long tail of long news posts). Lemmas are computed once per sentence (``nlp.lemmas``), so
+generating a million posts costs about a minute, not the hours real lemmatisation would take;
+posts are generated as a stream, ``CHUNK`` at a time, never all in memory.
 
 Queries use the real clock, as in production: the relative dates resolve to new instants each
 time, so Elasticsearch's request cache cannot answer a repeated aggregation from memory.
+
+Run it against a node of its own (the test node at 9200 stays small), e.g.
+``ES_PORT=9201 ES_JAVA_OPTS="-Xms2g -Xmx2g" bash scripts/elasticsearch.sh start``; the node's
+heap is printed with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -116,6 +126,29 @@ TOPICS: dict[str, list[tuple[str, str]]] = {
     "Экология": [("дым по всему посёлку", "negative"), ("в реке погибла рыба", "negative")],
     "Физическая культура и спорт": [("открыли новый спортивный зал", "positive")],
 }
+# what residents and admins of publics write around the topic itself
+FILLER = [
+    "сколько можно это терпеть",
+    "писали в администрацию но ответа нет",
+    "у нас маленькие дети и пожилые родители",
+    "уже звонили в диспетчерскую",
+    "напишите кто знает куда обращаться",
+    "такая ситуация повторяется каждую зиму",
+    "соседи тоже жалуются",
+    "просим глава района обратить внимание",
+    "обещали сделать ещё летом",
+    "информация от подписчика",
+    "публикуем по просьбе жителей дома",
+    "подробности в комментариях",
+    "ждём ответа от ответственных служб",
+    "вчера вечером ситуация не изменилась",
+    "в соседнем доме то же самое",
+    "платим за услуги исправно",
+    "надеемся на понимание",
+    "следите за новостями",
+    "напоминаем о правилах безопасности",
+    "по информации пресс службы администрации",
+]
 GENERIC = [
     "жители просят разобраться",
     "администрация обещала решить вопрос",
@@ -129,6 +162,9 @@ GENERIC = [
 STREETS = ["улица Ленина", "Октябрьская улица", "улица Садовая", "проспект Карла Маркса", "улица Иванова"]
 ORGANISATIONS = ["УК Жилсервис", "Водоканал", "Кингисеппская межрайонная больница", "Леноблэнерго"]
 PLATFORMS = [("vk", 0.6), ("telegram", 0.25), ("ok", 0.15)]
+SENTENCES_EXTRA = (1.6, 0.8)  # lognormal μ, σ of a post's sentences after the first
+NEWS_SHARE = 0.05  # long news posts from the administration and media publics
+NEWS_SENTENCES = (10, 40)
 BLOCK_WEIGHT = {"ЖКХ": 6, "Дороги": 4, "Мусор/Свалки/ТКО": 3, "Электроснабжение": 2, "Благоустройство": 2}
 HOUR_WEIGHT = [1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 9, 9, 9, 9, 10, 10, 11, 12, 12, 10, 7, 4, 2]
 
@@ -146,69 +182,90 @@ HEAT_QUERY = "date:-90d"
 
 
 class Vocabulary:
-    """Phrases with their lemmas computed once, so a post's lemmas are a join, not a morphology run."""
+    """Sentences with their lemmas computed once, so a post's lemmas are a join, not a morphology run."""
 
     def __init__(self) -> None:
         self.lemmas: dict[str, str] = {}
-        for phrases in TOPICS.values():
-            for phrase, _ in phrases:
-                self.lemmas[phrase] = lemma_text(phrase)
-        for phrase in [*GENERIC, *STREETS, *(f"в {name}" for name in ORGANISATIONS)]:
-            self.lemmas[phrase] = lemma_text(phrase)
+        sentences = [phrase for phrases in TOPICS.values() for phrase, _ in phrases]
+        sentences += [*FILLER, *GENERIC, *STREETS, *(f"в {name}" for name in ORGANISATIONS)]
+        for sentence in sentences:
+            self.lemmas[sentence] = lemma_text(sentence)
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    total, result = 0.0, []
+    for weight in weights:
+        total += weight
+        result.append(total)
+    return result
 
 
 def generate(count: int, *, seed: int = 7, end: datetime | None = None) -> Iterator[IndexDocument]:
-    """``count`` posts over the year before ``end``, deterministic for a seed."""
+    """``count`` posts over the year before ``end``, deterministic for a seed, one at a time."""
     rng = random.Random(seed)
     vocabulary = Vocabulary()
     municipality = load_municipality(MUNICIPALITY)
     settlements = [s.name for s in municipality.settlements]
-    settlement_weights = [30, 15, 8, *([2] * (len(settlements) - 3))]
+    settlement_cum = _cumulative([30, 15, 8, *([2] * (len(settlements) - 3))])
     departments = {b: d.name for d in municipality.departments if not d.settlements for b in d.blocks}
     blocks = list(TOPICS)
-    block_weights = [BLOCK_WEIGHT.get(block, 1) for block in blocks]
+    block_cum = _cumulative([BLOCK_WEIGHT.get(block, 1) for block in blocks])
     sources = [(f"{platform}-source-{n}", platform) for platform, _ in PLATFORMS for n in range(15)]
-    source_weights = [weight / (n + 1) for _, weight in PLATFORMS for n in range(15)]
+    source_cum = _cumulative([weight / (n + 1) for _, weight in PLATFORMS for n in range(15)])
+    hours, hour_cum = range(24), _cumulative(HOUR_WEIGHT)
     end = end or datetime.now(UTC)
     start_day = (end - timedelta(days=365)).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = end - timedelta(seconds=1)
+    choices, random_, randrange = rng.choices, rng.random, rng.randrange
     for n in range(count):
-        block = rng.choices(blocks, block_weights)[0]
-        phrases = [rng.choice(TOPICS[block]) for _ in range(rng.randint(1, 3))]
-        sentiment = phrases[0][1]
-        parts = [phrase for phrase, _ in phrases]
-        parts.insert(rng.randint(0, len(parts)), rng.choice(GENERIC))
-        street = rng.choice(STREETS) if rng.random() < 0.3 else None
+        (block,) = choices(blocks, cum_weights=block_cum)
+        topic = TOPICS[block]
+        first, sentiment = topic[int(random_() * len(topic))]
+        is_comment = random_() < 0.3
+        if is_comment:
+            extra = randrange(3)
+        elif random_() < NEWS_SHARE:
+            extra = randrange(*NEWS_SENTENCES)
+        else:
+            extra = int(rng.lognormvariate(*SENTENCES_EXTRA))
+        parts = [first]
+        for _ in range(extra):
+            roll = random_()
+            if roll < 0.35:
+                parts.append(topic[int(random_() * len(topic))][0])
+            elif roll < 0.85:
+                parts.append(FILLER[int(random_() * len(FILLER))])
+            else:
+                parts.append(GENERIC[int(random_() * len(GENERIC))])
+        street = STREETS[int(random_() * len(STREETS))] if random_() < 0.3 else None
         if street:
             parts.append(street)
         entities: tuple[str, ...] = ()
-        if rng.random() < 0.15:
-            organisation = rng.choice(ORGANISATIONS)
+        if random_() < 0.15:
+            organisation = ORGANISATIONS[int(random_() * len(ORGANISATIONS))]
             parts.append(f"в {organisation}")
             entities = (organisation,)
-        text = ". ".join(part.capitalize() for part in parts) + "."
+        text = ". ".join(part[:1].upper() + part[1:] for part in parts) + "."
         lemmas = " ".join(vocabulary.lemmas[part] for part in parts)
-        moment = start_day + timedelta(
-            days=rng.randrange(365),
-            hours=rng.choices(range(24), HOUR_WEIGHT)[0],
-            minutes=rng.randrange(60),
-            seconds=rng.randrange(60),
-        )
-        moment = min(moment, end - timedelta(seconds=1))
-        source, platform = rng.choices(sources, source_weights)[0]
+        (hour,) = choices(hours, cum_weights=hour_cum)
+        moment = start_day + timedelta(days=int(random_() * 365), seconds=hour * 3600 + int(random_() * 3600))
+        moment = min(moment, last)
+        ((source, platform),) = choices(sources, cum_weights=source_cum)
         views = int(rng.lognormvariate(5, 1.3))
         risk = round(min(1.0, rng.betavariate(2, 5) + (0.3 if sentiment == "negative" else 0.0)), 3)
-        second = rng.choice(blocks) if rng.random() < 0.1 else None
+        second = blocks[int(random_() * len(blocks))] if random_() < 0.1 else None
         all_blocks = (block, second) if second and second != block else (block,)
+        settlement = choices(settlements, cum_weights=settlement_cum)[0] if random_() < 0.85 else None
         yield IndexDocument(
             id=f"{platform}:{source}:{n}",
             text=text,
             lemmas=lemmas,
             published_at=moment,
             platform=platform,
-            kind="comment" if rng.random() < 0.3 else "post",
+            kind="comment" if is_comment else "post",
             source_id=source,
             owner_id=source,
-            author_id=f"{platform}-author{rng.randrange(50_000)}",
+            author_id=f"{platform}-author{int(random_() * 50_000)}",
             url=f"https://example.org/{platform}/{n}",
             likes=views // 30,
             reposts=views // 200,
@@ -222,9 +279,9 @@ def generate(count: int, *, seed: int = 7, end: datetime | None = None) -> Itera
             is_incident=sentiment == "negative" and risk > 0.5,
             incident_score=risk,
             risk_score=risk,
-            toxicity=round(rng.random() * 0.3, 3),
+            toxicity=round(random_() * 0.3, 3),
             entities=entities,
-            settlement=rng.choices(settlements, settlement_weights)[0] if rng.random() < 0.85 else None,
+            settlement=settlement,
             street=street,
             department=departments.get(block),
             model_id="bench",
@@ -270,23 +327,71 @@ def engine_cpu_seconds(index: SearchIndex) -> float:
     return float(node["process"]["cpu"]["total_in_millis"]) / 1000
 
 
+def bulk_load(index: SearchIndex) -> AbstractContextManager[None]:
+    """The backend's bulk-load mode (Elasticsearch: no refreshes, async translog; SQLite: larger
+    transactions, no fsync), as a rebuild or a backfill uses it."""
+    from index.embedded import EmbeddedIndex
+    from index.es import ElasticsearchIndex
+
+    if isinstance(index, EmbeddedIndex | ElasticsearchIndex):
+        return index.bulk_load()
+    return nullcontext()
+
+
 def load(index: SearchIndex, count: int, seed: int) -> tuple[float, int, float]:
-    """Wall seconds inside ``upsert``, documents indexed, CPU seconds (this process and the engine)."""
+    """Wall seconds of the index step, documents indexed, CPU seconds (this process and the engine).
+
+    Timed: ``upsert`` of each generated chunk and the end of the bulk load (settings restored,
+    the refresh that makes everything searchable); not timed: generating the chunks."""
     indexed, elapsed, cpu = 0, 0.0, 0.0
     documents = generate(count, seed=seed)
     last_report = time.perf_counter()
-    while chunk := list(islice(documents, CHUNK)):
-        started, started_cpu = time.perf_counter(), time.process_time() + engine_cpu_seconds(index)
-        report = index.upsert(chunk)
-        elapsed += time.perf_counter() - started
-        cpu += time.process_time() + engine_cpu_seconds(index) - started_cpu
-        if report.failed:
-            raise SystemExit(f"{len(report.failed)} documents failed, e.g. {report.failed[0]}")
-        indexed += report.ok
-        if time.perf_counter() - last_report > 30:
-            print(f"  … {indexed:,} documents, {indexed / elapsed:,.0f}/s", file=sys.stderr, flush=True)
-            last_report = time.perf_counter()
+
+    def clocks() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time() + engine_cpu_seconds(index)
+
+    mode = bulk_load(index)
+    started, started_cpu = clocks()
+    mode.__enter__()
+    elapsed, cpu = elapsed + clocks()[0] - started, cpu + clocks()[1] - started_cpu
+    try:
+        while chunk := list(islice(documents, CHUNK)):
+            started, started_cpu = clocks()
+            report = index.upsert(chunk)
+            stopped, stopped_cpu = clocks()
+            elapsed, cpu = elapsed + stopped - started, cpu + stopped_cpu - started_cpu
+            if report.failed:
+                raise SystemExit(f"{len(report.failed)} documents failed, e.g. {report.failed[0]}")
+            indexed += report.ok
+            if time.perf_counter() - last_report > 30:
+                print(
+                    f"  … {indexed:,} documents, {indexed / elapsed:,.0f}/s, load {load_average()}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                last_report = time.perf_counter()
+    finally:
+        started, started_cpu = clocks()
+        mode.__exit__(None, None, None)
+        stopped, stopped_cpu = clocks()
+        elapsed, cpu = elapsed + stopped - started, cpu + stopped_cpu - started_cpu
     return elapsed, indexed, cpu
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def engine_memory(index: SearchIndex) -> str:
+    """The Elasticsearch node's version and heap, to print with its figures."""
+    from index.es import ElasticsearchIndex
+
+    if not isinstance(index, ElasticsearchIndex):
+        return "SQLite " + sqlite3.sqlite_version
+    info = index.client.nodes.info(node_id="_local", metric="jvm")
+    (node,) = info["nodes"].values()
+    heap = node["jvm"]["mem"]["heap_max_in_bytes"] / 2**30
+    return f"Elasticsearch {node['version']}, heap {heap:.1f} GB"
 
 
 def disk_size(index: SearchIndex) -> int:
@@ -302,10 +407,13 @@ def disk_size(index: SearchIndex) -> int:
     raise TypeError(type(index))
 
 
-def bench(name: str, index: SearchIndex, count: int, repeats: int, seed: int) -> dict[str, float]:
-    print(f"{name}: indexing {count:,} documents…", file=sys.stderr, flush=True)
+def bench(name: str, index: SearchIndex, count: int, repeats: int, seed: int) -> dict[str, Any]:
+    print(f"{name}: indexing {count:,} documents, load {load_average()}…", file=sys.stderr, flush=True)
+    before = load_average()
     elapsed, indexed, cpu = load(index, count, seed)
-    assert index.count("") > 0
+    after_load = load_average()
+    assert index.count("") == indexed
+    print(f"{name}: querying, load {after_load}…", file=sys.stderr, flush=True)
     query = timed(typical(index), repeats)
     heat = timed(lambda: index.aggregate(HEAT_QUERY), max(5, repeats // 2))
     return {
@@ -317,6 +425,8 @@ def bench(name: str, index: SearchIndex, count: int, repeats: int, seed: int) ->
         "heat_p50_ms": statistics.median(heat),
         "heat_p95_ms": percentile(heat, 0.95),
         "disk_mb": disk_size(index) / 2**20,
+        "engine": engine_memory(index),
+        "load": f"{before} → {after_load} → {load_average()}",
     }
 
 
@@ -325,13 +435,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=40, help="timed runs of the typical query")
     parser.add_argument("--backends", default="embedded,elasticsearch")
-    parser.add_argument("--es-url", default="http://127.0.0.1:9200")
+    parser.add_argument("--es-url", default="http://127.0.0.1:9201", help="a node of the benchmark's own")
     parser.add_argument("--dir", type=Path, default=None, help="where the embedded file goes (a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the indices afterwards")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    results: dict[str, dict[str, float]] = {}
+    started = datetime.now(UTC)
+    results: dict[str, dict[str, Any]] = {}
     for name in args.backends.split(","):
         if name == "embedded":
             from index.embedded import EmbeddedIndex
@@ -351,7 +462,7 @@ def main(argv: list[str] | None = None) -> None:
 
             client = Elasticsearch(args.es_url, request_timeout=120, retry_on_timeout=True, max_retries=3)
             remote = ElasticsearchIndex(
-                client, prefix=f"bench-{uuid.uuid4().hex[:8]}", municipality_slug="kingisepp", chunk_size=2000
+                client, prefix=f"bench-{uuid.uuid4().hex[:8]}", municipality_slug="kingisepp"
             )
             remote.ensure()
             try:
@@ -363,6 +474,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             raise SystemExit(f"unknown backend {name!r}: embedded, elasticsearch")
 
+    print(f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {args.docs:,} posts, seed {args.seed}")
     header = f"{'backend':<14}{'docs':>10}{'docs/s':>10}{'docs/cpu-s':>11}{'query p50':>11}{'p95':>8}"
     print(header + f"{'heat p50':>10}{'p95':>8}{'disk MB':>10}")
     for name, row in results.items():
@@ -370,6 +482,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<14}{row['docs']:>10,.0f}{row['docs_per_s']:>10,.0f}{row['docs_per_cpu_s']:>11,.0f}"
             f"{row['query_p50_ms']:>9.0f}ms{row['query_p95_ms']:>6.0f}ms{row['heat_p50_ms']:>8.0f}ms"
             f"{row['heat_p95_ms']:>6.0f}ms{row['disk_mb']:>10,.0f}"
+        )
+    for name, row in results.items():
+        print(
+            f"{name}: {row['engine']}; load average (1/5/15 min) before → after indexing → end: {row['load']}"
         )
     print(
         "docs/cpu-s: documents per CPU-second of this process plus the Elasticsearch JVM: the rate on"

@@ -30,6 +30,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -97,8 +98,15 @@ NUMERIC_COLUMNS = {
 FLAG_COLUMNS = {"is_incident"}
 # single-valued keyword fields that are also columns of ``docs`` (NULL when absent), for facets
 FACET_COLUMNS = ("platform", "source_id", "settlement", "department")
+# multi-valued keyword fields kept in ``docs`` as JSON arrays (NULL when empty): an aggregation
+# expands them with ``json_each`` from the covering index instead of a seek per document
+LIST_COLUMNS = ("blocks", "entities")
 COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "="}
 BATCH = 1000
+BULK_BATCH = 20_000  # documents per transaction inside ``bulk_load``: FTS5 flushes its terms per commit
+# page cache per connection (KiB, SQLite's negative form): the id, time and value indexes of a
+# million posts take hundreds of MB, and inserts at random places in them must not re-read pages
+CACHE_KIB = 262_144
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -122,6 +130,8 @@ CREATE TABLE IF NOT EXISTS docs (
     source_id TEXT,
     settlement TEXT,
     department TEXT,
+    blocks TEXT,
+    entities TEXT,
     lemmas TEXT NOT NULL,
     words TEXT NOT NULL,
     doc TEXT NOT NULL
@@ -155,17 +165,18 @@ END;
 # after the columns of schema 2 exist (``_migrate`` adds them to a file of schema 1)
 FACET_INDEX = """
 CREATE INDEX IF NOT EXISTS docs_facets ON docs (
-    published_us, is_deleted, sentiment, local_day, platform, source_id, settlement, department
+    published_us, is_deleted, sentiment, local_day, platform, source_id, settlement, department,
+    blocks, entities
 );
 """
 
 UPSERT = """
 INSERT INTO docs (id, published_us, local_day, sentiment, is_incident, incident_score, risk_score,
                   toxicity, reach, likes, views, reposts, comments, is_deleted, platform, source_id,
-                  settlement, department, lemmas, words, doc)
+                  settlement, department, blocks, entities, lemmas, words, doc)
 VALUES (:id, :published_us, :local_day, :sentiment, :is_incident, :incident_score, :risk_score,
         :toxicity, :reach, :likes, :views, :reposts, :comments, :is_deleted, :platform, :source_id,
-        :settlement, :department, :lemmas, :words, :doc)
+        :settlement, :department, :blocks, :entities, :lemmas, :words, :doc)
 ON CONFLICT (id) DO UPDATE SET
     published_us = excluded.published_us, local_day = excluded.local_day,
     sentiment = excluded.sentiment, is_incident = excluded.is_incident,
@@ -174,6 +185,7 @@ ON CONFLICT (id) DO UPDATE SET
     views = excluded.views, reposts = excluded.reposts, comments = excluded.comments,
     is_deleted = excluded.is_deleted, platform = excluded.platform, source_id = excluded.source_id,
     settlement = excluded.settlement, department = excluded.department,
+    blocks = excluded.blocks, entities = excluded.entities,
     lemmas = excluded.lemmas, words = excluded.words,
     doc = excluded.doc
 RETURNING rowid
@@ -278,6 +290,7 @@ class EmbeddedIndex:
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
         self.clock = clock
         self._local = threading.local()
+        self._batch = BATCH
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         db = self._db
@@ -338,6 +351,7 @@ class EmbeddedIndex:
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA busy_timeout = 30000")
         connection.execute("PRAGMA temp_store = MEMORY")  # aggregate's matching set
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # grows as used, up to this
         with self._connections_lock:
             self._connections.append(connection)
         return connection
@@ -390,6 +404,7 @@ class EmbeddedIndex:
             "comments": document.comments,
             "is_deleted": int(document.is_deleted),
             **{column: getattr(document, column) or None for column in FACET_COLUMNS},
+            **{column: _json_list(getattr(document, column)) for column in LIST_COLUMNS},
             "lemmas": document.lemmas,
             "words": document.words,
             "doc": json.dumps(document.to_json(), ensure_ascii=False),
@@ -411,7 +426,7 @@ class EmbeddedIndex:
         per document, so that the refused document fails alone."""
         ok, failed = 0, []
         iterator = iter(documents)
-        while batch := list(islice(iterator, BATCH)):
+        while batch := list(islice(iterator, self._batch)):
             rows: list[tuple[IndexDocument, dict[str, Any]]] = []
             for document in batch:
                 try:
@@ -426,6 +441,21 @@ class EmbeddedIndex:
             ok += len(rows) - len(written)
             failed.extend(written)
         return IndexReport(ok=ok, failed=tuple(failed))
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Larger transactions and no waiting for the disk while a large load runs (a rebuild, the
+        benchmark), then the usual durability again. A crash inside loses at most the last
+        transactions, which the indexing flow retries (upserts are idempotent)."""
+        db = self._db
+        self._batch = BULK_BATCH
+        db.execute("PRAGMA synchronous = OFF")
+        try:
+            yield
+        finally:
+            self._batch = BATCH
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA optimize")
 
     def _write(
         self, rows: list[tuple[IndexDocument, dict[str, Any]]], *, isolate: bool
@@ -494,8 +524,8 @@ class EmbeddedIndex:
             leftover.unlink(missing_ok=True)
         fresh = EmbeddedIndex(target, tz=self.tz, clock=self.clock)
         try:
-            report = fresh.upsert(documents)
-            fresh._db.execute("PRAGMA optimize")
+            with fresh.bulk_load():
+                report = fresh.upsert(documents)
             fresh._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             fresh.close()
@@ -574,7 +604,7 @@ class EmbeddedIndex:
     def aggregate(self, query: Query | str = "", *, size: int = 10) -> Aggregations:
         where, params = self._where(self.parse(query))
         db = self._db  # one generation and, in one read transaction, one snapshot for every part
-        columns = ", ".join(f"d.{column}" for column in FACET_COLUMNS)
+        columns = ", ".join(f"d.{column}" for column in (*FACET_COLUMNS, *LIST_COLUMNS))
         db.execute("BEGIN")
         try:
             db.execute("DROP TABLE IF EXISTS temp.m")
@@ -586,8 +616,8 @@ class EmbeddedIndex:
             )
             # one row per (matching document, block): the blocks facet and both heat maps read it
             db.execute(
-                "CREATE TEMP TABLE mb AS SELECT m.*, v.value AS block FROM m"
-                " JOIN doc_values v ON v.doc = m.doc AND v.field = 'blocks'"
+                "CREATE TEMP TABLE mb AS SELECT m.sentiment, m.settlement, m.department, j.value AS block"
+                " FROM m, json_each(m.blocks) j WHERE m.blocks IS NOT NULL"
             )
 
             def single(column: str) -> tuple[Bucket, ...]:
@@ -607,9 +637,8 @@ class EmbeddedIndex:
 
             def entities() -> tuple[Bucket, ...]:
                 rows = db.execute(
-                    "SELECT v.value, count(*) AS c FROM m JOIN doc_values v"
-                    " ON v.doc = m.doc AND v.field = 'entities'"
-                    " GROUP BY v.value ORDER BY c DESC, v.value ASC LIMIT ?",
+                    "SELECT j.value, count(*) AS c FROM m, json_each(m.entities) j"
+                    " WHERE m.entities IS NOT NULL GROUP BY j.value ORDER BY c DESC, j.value ASC LIMIT ?",
                     [size],
                 ).fetchall()
                 return tuple(Bucket(value, count) for value, count in rows)
@@ -684,6 +713,11 @@ class EmbeddedIndex:
         self._local = threading.local()
 
 
+def _json_list(values: tuple[str, ...]) -> str | None:
+    items = [str(value) for value in values if value]
+    return json.dumps(items, ensure_ascii=False) if items else None
+
+
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a file of an older schema up to ``SCHEMA_VERSION`` in place (one transaction).
 
@@ -698,6 +732,10 @@ def _migrate(db: sqlite3.Connection) -> None:
             if column not in present:
                 db.execute(f"ALTER TABLE docs ADD COLUMN {column} TEXT")
                 db.execute(f"UPDATE docs SET {column} = nullif(json_extract(doc, '$.{column}'), '')")
+        for column in LIST_COLUMNS:
+            if column not in present:
+                db.execute(f"ALTER TABLE docs ADD COLUMN {column} TEXT")
+                db.execute(f"UPDATE docs SET {column} = nullif(json_extract(doc, '$.{column}'), '[]')")
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
         db.execute("COMMIT")
     except BaseException:

@@ -20,7 +20,7 @@ from test_index_contract import LIVE, MSK, NOW, ROWS, corpus, make_pair
 
 from flows import steps
 from index.base import SearchIndex
-from index.embedded import FACET_COLUMNS, SCHEMA_VERSION, EmbeddedIndex
+from index.embedded import FACET_COLUMNS, LIST_COLUMNS, SCHEMA_VERSION, EmbeddedIndex
 from index.es import ElasticsearchIndex
 from index.queries import MAPPING_VERSION
 from infopole.config.municipality import load_municipality
@@ -138,13 +138,13 @@ def test_embedded_file_of_schema_1_gains_the_facet_columns_in_place(tmp_path: Pa
     index.close()
     with sqlite3.connect(path) as old:  # back to schema 1: no facet columns, no covering index
         old.execute("DROP INDEX docs_facets")
-        for column in FACET_COLUMNS:
+        for column in (*FACET_COLUMNS, *LIST_COLUMNS):
             old.execute(f"ALTER TABLE docs DROP COLUMN {column}")
         old.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
     reopened = EmbeddedIndex(path, tz=MSK, clock=lambda: NOW)
     try:
         assert reopened.aggregate("") == expected
-        assert expected.settlements and expected.heat_department
+        assert expected.settlements and expected.entities and expected.heat_department
         (version,) = reopened._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         assert int(version) == SCHEMA_VERSION
     finally:
