@@ -32,7 +32,7 @@ from infopole.incidents.cases import new_case, open_incident
 from infopole.incidents.joining import JoinDecision, OpenCase, find_case, shingles
 from infopole.incidents.webhook import payload
 from infopole.storage.db import Database
-from infopole.storage.incident_rows import fill_row, load_incidents, update_row
+from infopole.storage.incident_rows import fill_row, load_incidents, to_incident, update_row
 from infopole.storage.tables import AuditEventRow, CaseEventRow, IncidentPostRow, IncidentRow, PostRow
 
 Mutation = Callable[[Incident], object]
@@ -388,8 +388,7 @@ def _join(
     row.updated_at = now  # bumps the version: an edit based on the case without this post is stale
     flag_modified(row, "updated_at")  # even when ``now`` equals the last change's time
     session.flush()
-    incident = load_incidents(session, [row], with_updates=False)[0]
-    _announce(session, row, incident, "case.changed", municipality, now)
+    _announce(session, row, to_incident(row, []), "case.changed", municipality, now)  # no post list in it
 
 
 def _announce(
