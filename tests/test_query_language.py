@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from index.base import Sort
-from index.queries import aggregations_body, search_body, to_es
+from index.queries import aggregations_body, mappings, search_body, to_es
 from index.query import (
     And,
     Compare,
@@ -222,4 +222,15 @@ def test_es_aggregations_body_uses_the_municipality_zone() -> None:
     }
     heat = body["aggs"]["heat_settlement"]
     assert heat["aggs"]["columns"]["terms"]["field"] == "settlement"
-    assert heat["aggs"]["columns"]["aggs"] == {"negative": {"filter": {"term": {"sentiment": "negative"}}}}
+    # the display field has no inverted index: filters go to the normalised copy
+    assert heat["aggs"]["columns"]["aggs"] == {"negative": {"filter": {"term": {"norm.sentiment": "negative"}}}}
+
+
+def test_es_mapping_indexes_each_keyword_once_for_its_job() -> None:
+    properties = mappings()["properties"]
+    for field in ("blocks", "settlement", "sentiment", "department", "entities"):
+        assert properties[field] == {"type": "keyword", "index": False, "eager_global_ordinals": True}
+        assert properties["norm"]["properties"][field] == {"type": "keyword", "doc_values": False}
+    assert properties["id"] == {"type": "keyword"}  # sorted on and filtered by
+    assert properties["lemmas"]["index_options"] == "freqs"  # phrases run on ``words``, with positions
+    assert "index_options" not in properties["words"]
