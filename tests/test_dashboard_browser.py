@@ -8,6 +8,7 @@ fixation, the audit of every state-changing request) run against the same server
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import socket
@@ -25,8 +26,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from docx import Document
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
@@ -44,6 +47,9 @@ from infopole.domain.incident import Incident
 from infopole.domain.source import SourceKind
 from infopole.domain.user import User
 from infopole.incidents.cases import new_case
+from infopole.reports import parse_period
+from infopole.reports.period import PeriodKind
+from infopole.reports.quarterly_xlsx import SHEET_BLOCKS
 from infopole.runtime import Runtime
 from infopole.storage.candidates import CandidateStore
 from infopole.storage.tables import AuditEventRow
@@ -227,6 +233,15 @@ def test_head_filters_assigns_answers_and_sees_history(browser: Browser, served:
     page = _page(browser, served)
     _login(page, "rukovoditel")
     page.goto("/cases")
+    # the SLA timers count down in the browser, from the deadlines the server gives
+    page.wait_for_selector(".timer[data-left]", state="attached")
+    timers = page.eval_on_selector_all(
+        ".timer[data-due]", "els => els.map(e => [e.dataset.due, e.dataset.left])"
+    )
+    assert timers
+    for due, left in timers:
+        late = datetime.fromisoformat(due) < datetime.now(UTC)
+        assert left.startswith("просрочено на" if late else "осталось"), (due, left)
     page.select_option("#queue-filters select[name=status]", "all")
     page.click("#queue-filters button")
     total_all = int(page.inner_text("#queue-total"))
@@ -407,8 +422,42 @@ def test_analyst_builds_the_weekly_note(browser: Browser, served: Served) -> Non
         page.click("#report-weekly button")
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert served.runtime.municipality.name.split()[0] in text
+    now, tz = datetime.now(UTC), served.runtime.municipality.timezone
+
+    def opened(code: str, kind: PeriodKind) -> int:
+        period = parse_period(code, kind, now, tz)
+        return len(served.runtime.incidents.opened_between(period.start, period.end))
+
+    # the note for the head as DOCX: its figures are the database's
+    page.select_option("#report-weekly select[name=fmt]", "docx")
+    with page.expect_download() as download:
+        page.click("#report-weekly button")
+    note = Document(str(download.value.path()))
+    figures = next(t for t in note.tables if t.rows[0].cells[0].text == "Показатель")
+    cases_row = next(r for r in figures.rows if r.cells[0].text == "Инцидентов заведено")
+    assert int(cases_row.cells[1].text) == opened("current", PeriodKind.WEEK) > 0
+    # the quarterly tables as XLSX
+    page.select_option("#report-quarterly select[name=fmt]", "xlsx")
+    page.fill("#report-quarterly input[name=period]", "current")
+    with page.expect_download() as download:
+        page.click("#report-quarterly button")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))[SHEET_BLOCKS]
+    header = [cell.value for cell in sheet[5]]
+    total = next(row for row in sheet.iter_rows(min_row=6, values_only=True) if row[0] == "Итого")
+    assert total[header.index("Случаев зарегистрировано")] == opened("current", PeriodKind.QUARTER)
+    # a bad period is said on the page, nothing is built
+    page.fill("#report-quarterly input[name=period]", "позапрошлый")
+    page.click("#report-quarterly button")
+    assert "Отчёт не сформирован" in page.inner_text(".flash")
+    # what was built stays listed and downloads as written
     page.goto("/reports")
-    assert page.locator("#report-files a").count() >= 1
+    listed = page.locator("#report-files a")
+    assert listed.count() >= 3
+    name = listed.first.inner_text()
+    with page.expect_download() as download:
+        listed.first.click()
+    folder = served.runtime.settings.data_dir / "reports"
+    assert Path(download.value.path()).read_bytes() == (folder / name).read_bytes()
     _shot(page, "analyst-reports")
     page.context.close()
 
