@@ -223,7 +223,8 @@ def test_es_aggregations_body_uses_the_municipality_zone() -> None:
     heat = body["aggs"]["heat_settlement"]
     assert heat["aggs"]["columns"]["terms"]["field"] == "settlement"
     # the display field has no inverted index: filters go to the normalised copy
-    assert heat["aggs"]["columns"]["aggs"] == {"negative": {"filter": {"term": {"norm.sentiment": "negative"}}}}
+    negative = {"negative": {"filter": {"term": {"norm.sentiment": "negative"}}}}
+    assert heat["aggs"]["columns"]["aggs"] == negative
 
 
 def test_es_mapping_indexes_each_keyword_once_for_its_job() -> None:
