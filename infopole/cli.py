@@ -289,6 +289,28 @@ def cases(municipality: MunicipalityOption = None, data_dir: DataDirOption = Non
         typer.echo(
             f"Ответов / answers: {replies.answers + replies.interim}; отписок / formal: {replies.formal}"
         )
+        _print_upkeep(_upkeep(runtime))
+
+
+def _upkeep(runtime: Runtime) -> Any:
+    """Answers checked on the platforms, overdue cases escalated, case webhooks delivered."""
+    from flows import steps
+    from infopole.alerts.run import alerts_secret
+
+    salt = runtime.settings.author_salt.get_secret_value()
+    secret = alerts_secret(runtime.settings).decode()
+    return steps.case_upkeep(
+        runtime.db, runtime.incidents, runtime.municipality, salt=salt, webhook_secret=secret
+    )
+
+
+def _print_upkeep(upkeep: Any) -> None:
+    answers, hook = upkeep.answers, upkeep.webhook
+    typer.echo(
+        f"Ответы на площадках / answers seen: {answers.verified} из {answers.checked}; "
+        f"переоткрыто / reopened: {answers.reopened}; эскалировано / escalated: {len(upkeep.escalated)}; "
+        f"вебхук / webhook: {hook.delivered} доставлено, {hook.failed + hook.dead} с ошибкой"
+    )
 
 
 def _cases(runtime: Runtime) -> Any:
@@ -375,6 +397,7 @@ def _full_cycle(runtime: Runtime) -> None:
     typer.echo(f"Инцидентов заведено: {taken.opened}, присоединено к существующим: {taken.joined}")
     replies = taken.replies
     typer.echo(f"Ответов официальных страниц: {replies.answers + replies.interim}, отписок: {replies.formal}")
+    _print_upkeep(_upkeep(runtime))
     alerts = _alerts(runtime)
     typer.echo(f"Оповещений: новых {alerts.decided.recorded.new}, отправлено {alerts.dispatched.sent}")
 
