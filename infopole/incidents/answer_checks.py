@@ -57,6 +57,7 @@ def check_answers(
     threads = checks.threads(parents)
     more = {c.post.key: c.post for thread in threads.values() for c in thread}
     posts = more | posts
+    results: list[tuple[RecordedAnswer, Check, Verdict]] = []
     for answer in answers:
         key = keys[answer.update_id]
         if answer.link:
@@ -65,13 +66,15 @@ def check_answers(
         else:
             check = _look_under_case(case_posts.get(answer.incident_id, []), posts, threads, officials)
         verdict = _reaction(answer, check, posts, threads, officials)
-        checks.save(answer, check, verdict, now)
+        results.append((answer, check, verdict))
         report.checked += 1
         report.verified += check.state is Verification.VERIFIED
         report.not_found += check.state is Verification.NOT_FOUND
         report.removed += check.state is Verification.REMOVED
         report.positive += verdict.reaction is Reaction.POSITIVE
         report.negative += verdict.reaction is Reaction.NEGATIVE
+    checks.save(results, now)
+    for answer, _, verdict in results:
         if verdict.persists and answer.latest:
             report.reopened += _reopen(incidents, answer, verdict, posts, municipality, now)
     return report

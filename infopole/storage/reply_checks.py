@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from infopole.domain.incident import ANSWER_ACTIONS, IncidentStatus
 from infopole.domain.post import Post
@@ -132,21 +133,11 @@ class ReplyCheckStore:
                     found[incident_id].append(key)
         return dict(found)
 
-    def save(self, answer: RecordedAnswer, check: Check, verdict: Verdict, now: datetime) -> None:
+    def save(self, results: Iterable[tuple[RecordedAnswer, Check, Verdict]], now: datetime) -> None:
+        """What one run found, in one transaction."""
         with self.db.session() as session:
-            row = session.get(ReplyCheckRow, answer.update_id)
-            if row is None:
-                row = ReplyCheckRow(update_id=answer.update_id, incident_id=answer.incident_id)
-                session.add(row)
-            if check.state is Verification.VERIFIED and row.state != Verification.VERIFIED.value:
-                row.verified_at = now
-            row.post_key = check.post_key
-            row.state = check.state.value
-            row.replied_at = answer.at
-            row.checked_at = now
-            row.note = check.note
-            row.reaction = verdict.reaction.value
-            row.reaction_key = verdict.decided_by
+            for answer, check, verdict in results:
+                _save_one(session, answer, check, verdict, now)
 
     def states(self, incident_ids: Sequence[int] | None = None) -> list[ReplyState]:
         order = (ReplyCheckRow.incident_id, ReplyCheckRow.replied_at)
@@ -178,3 +169,21 @@ class ReplyCheckStore:
         for state in self.states(incident_ids):
             found[state.incident_id].append(state.reaction)
         return dict(found)
+
+
+def _save_one(
+    session: Session, answer: RecordedAnswer, check: Check, verdict: Verdict, now: datetime
+) -> None:
+    row = session.get(ReplyCheckRow, answer.update_id)
+    if row is None:
+        row = ReplyCheckRow(update_id=answer.update_id, incident_id=answer.incident_id)
+        session.add(row)
+    if check.state is Verification.VERIFIED and row.state != Verification.VERIFIED.value:
+        row.verified_at = now
+    row.post_key = check.post_key
+    row.state = check.state.value
+    row.replied_at = answer.at
+    row.checked_at = now
+    row.note = check.note
+    row.reaction = verdict.reaction.value
+    row.reaction_key = verdict.decided_by
