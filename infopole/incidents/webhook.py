@@ -5,8 +5,10 @@ The body is the case as Open311 shows it plus the event; the signature is an HMA
 sha256=<hex>``), so a receiver can reject forged and replayed calls. ``X-Infopole-Delivery`` is the
 same for the same case version (and sent again as the usual ``Idempotency-Key``), so a receiver
 can drop a delivery it has already processed.
-Delivery retries connection errors and 5xx with exponential backoff and jitter; a 4xx is the
-receiver refusing the call and is not retried.
+``deliver`` retries connection errors and 5xx with exponential backoff and jitter; a 4xx is the
+receiver refusing the call and is not retried. The cases step does not call it on a change: each
+change writes its event to the outbox (``case_events``) and ``storage.case_events`` delivers it,
+one try per run with backoff between runs, so an event outlives a receiver outage or a restart.
 """
 
 from __future__ import annotations
