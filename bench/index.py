@@ -416,7 +416,8 @@ def bench(name: str, index: SearchIndex, count: int, repeats: int, seed: int) ->
     print(f"{name}: querying, load {after_load}…", file=sys.stderr, flush=True)
     query = timed(typical(index), repeats)
     heat = timed(lambda: index.aggregate(HEAT_QUERY), max(5, repeats // 2))
-    return {
+    row = {
+        "name": name,
         "docs": indexed,
         "docs_per_s": indexed / elapsed,
         "docs_per_cpu_s": indexed / cpu if cpu else 0.0,
@@ -428,6 +429,22 @@ def bench(name: str, index: SearchIndex, count: int, repeats: int, seed: int) ->
         "engine": engine_memory(index),
         "load": f"{before} → {after_load} → {load_average()}",
     }
+    print(f"{HEADER}\n{row_line(row)}", file=sys.stderr, flush=True)  # in case a later backend dies
+    return row
+
+
+HEADER = (
+    f"{'backend':<14}{'docs':>10}{'docs/s':>10}{'docs/cpu-s':>11}{'query p50':>11}{'p95':>8}"
+    f"{'heat p50':>10}{'p95':>8}{'disk MB':>10}"
+)
+
+
+def row_line(row: dict[str, Any]) -> str:
+    return (
+        f"{row['name']:<14}{row['docs']:>10,.0f}{row['docs_per_s']:>10,.0f}{row['docs_per_cpu_s']:>11,.0f}"
+        f"{row['query_p50_ms']:>9.0f}ms{row['query_p95_ms']:>6.0f}ms{row['heat_p50_ms']:>8.0f}ms"
+        f"{row['heat_p95_ms']:>6.0f}ms{row['disk_mb']:>10,.0f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -475,18 +492,11 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"unknown backend {name!r}: embedded, elasticsearch")
 
     print(f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, {args.docs:,} posts, seed {args.seed}")
-    header = f"{'backend':<14}{'docs':>10}{'docs/s':>10}{'docs/cpu-s':>11}{'query p50':>11}{'p95':>8}"
-    print(header + f"{'heat p50':>10}{'p95':>8}{'disk MB':>10}")
+    print(HEADER)
+    for row in results.values():
+        print(row_line(row))
     for name, row in results.items():
-        print(
-            f"{name:<14}{row['docs']:>10,.0f}{row['docs_per_s']:>10,.0f}{row['docs_per_cpu_s']:>11,.0f}"
-            f"{row['query_p50_ms']:>9.0f}ms{row['query_p95_ms']:>6.0f}ms{row['heat_p50_ms']:>8.0f}ms"
-            f"{row['heat_p95_ms']:>6.0f}ms{row['disk_mb']:>10,.0f}"
-        )
-    for name, row in results.items():
-        print(
-            f"{name}: {row['engine']}; load average (1/5/15 min) before → after indexing → end: {row['load']}"
-        )
+        print(f"{name}: {row['engine']}; load 1/5/15 min before → after indexing → end: {row['load']}")
     print(
         "docs/cpu-s: documents per CPU-second of this process plus the Elasticsearch JVM: the rate on"
         " an otherwise idle core, comparable across runs on a shared machine"

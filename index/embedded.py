@@ -678,19 +678,15 @@ class EmbeddedIndex:
         db = self._db
         bounds = [_micros(start), _micros(start - (end - start)), _micros(end)]
         matching = (
-            "m AS (SELECT d.rowid AS rowid, d.published_us >= ? AS cur, d.sentiment = 'negative' AS neg"
+            "m AS (SELECT d.published_us >= ? AS cur, d.sentiment = 'negative' AS neg, d.blocks, d.settlement"
             f" FROM docs d WHERE {where} AND d.published_us >= ? AND d.published_us < ?)"
         )
         sql_params = [bounds[0], *params, bounds[1], bounds[2]]
+        sums = "sum(m.cur), sum(m.cur AND m.neg), sum(NOT m.cur), sum(NOT m.cur AND m.neg)"
 
-        def rows(field: str) -> tuple[tuple[str, int, int, int, int], ...]:
+        def rows(source: str, key: str) -> tuple[tuple[str, int, int, int, int], ...]:
             return tuple(
-                db.execute(
-                    f"WITH {matching} SELECT v.value, sum(m.cur), sum(m.cur AND m.neg), sum(NOT m.cur),"
-                    " sum(NOT m.cur AND m.neg) FROM doc_values v JOIN m ON m.rowid = v.doc"
-                    " WHERE v.field = ? GROUP BY v.value",
-                    [*sql_params, field],
-                ).fetchall()
+                db.execute(f"WITH {matching} SELECT {key}, {sums} FROM {source} GROUP BY {key}", sql_params)
             )
 
         current, previous = db.execute(
@@ -701,8 +697,8 @@ class EmbeddedIndex:
             end=end,
             total=int(current),
             previous_total=int(previous),
-            blocks=trend_rows(rows("blocks"), size),
-            settlements=trend_rows(rows("settlement"), size),
+            blocks=trend_rows(rows("m, json_each(m.blocks) j", "j.value"), size),
+            settlements=trend_rows(rows("m WHERE m.settlement IS NOT NULL", "m.settlement"), size),
         )
 
     def close(self) -> None:
