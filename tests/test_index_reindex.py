@@ -20,7 +20,7 @@ from test_index_contract import LIVE, MSK, NOW, ROWS, corpus, make_pair
 
 from flows import steps
 from index.base import SearchIndex
-from index.embedded import FACET_COLUMNS, LIST_COLUMNS, SCHEMA_VERSION, EmbeddedIndex
+from index.embedded import DEFERRED_INDEXES, FACET_COLUMNS, LIST_COLUMNS, SCHEMA_VERSION, EmbeddedIndex
 from index.es import ElasticsearchIndex
 from index.queries import MAPPING_VERSION
 from infopole.config.municipality import load_municipality
@@ -167,3 +167,25 @@ def test_es_bulk_load_relaxes_settings_and_restores_them(es_index: Elasticsearch
     assert settings()["index.refresh_interval"] == "1s"
     assert settings()["index.translog.durability"].lower() == "request"
     assert es_index.count("") == len(LIVE), "searchable right after the load"
+
+
+def test_embedded_bulk_load_into_an_empty_file_builds_the_indexes_at_the_end(tmp_path: Path) -> None:
+    index = EmbeddedIndex(tmp_path / "kingisepp.sqlite3", tz=MSK, clock=lambda: NOW)
+
+    def indexes() -> set[str]:
+        rows = index._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        return {name for (name,) in rows}
+
+    try:
+        built = indexes()
+        assert set(DEFERRED_INDEXES) <= built
+        with index.bulk_load():
+            assert not indexes() & set(DEFERRED_INDEXES), "dropped while loading an empty file"
+            assert index.upsert(corpus()).ok == len(ROWS)
+            assert index.upsert(corpus()[:3]).ok == 3  # updates inside the load stay idempotent
+        assert indexes() == built
+        assert index.count("") == len(LIVE)
+        with index.bulk_load():  # not empty now: nothing is dropped
+            assert indexes() == built
+    finally:
+        index.close()
