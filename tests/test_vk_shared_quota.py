@@ -172,3 +172,14 @@ def test_slots_are_spaced_across_clients_of_one_store(database: Database) -> Non
     assert slots == pytest.approx([1000.0, 1000.35, 1000.70, 1001.05])
     assert store.reserve_slot(key, 0.35, now=2000.0) == pytest.approx(2000.0)  # idle since: no wait
     assert store.reserve_slot(token_hash("vk", "another"), 0.35, now=2000.0) == pytest.approx(2000.0)
+
+
+def test_without_a_given_time_slots_follow_the_database_clock(database: Database) -> None:
+    """ "Now" is read inside the statement, after the row lock: a wait for the lock cannot make it stale."""
+    store = TokenQuotaStore(database)
+    key = token_hash("vk", TOKEN)
+    before = time.time()
+    first, second = store.reserve_slot(key, 0.5), store.reserve_slot(key, 0.5)
+    after = time.time()
+    assert before - 0.05 <= first <= after + 0.05  # the host's (or the PostgreSQL server's) clock
+    assert second == pytest.approx(first + 0.5)

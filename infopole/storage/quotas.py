@@ -8,8 +8,9 @@ shares (SQLite by default, PostgreSQL in production).
 
 Reserving a slot is one atomic upsert (``INSERT … ON CONFLICT DO UPDATE … RETURNING``):
 PostgreSQL locks the token's row for the statement, SQLite takes its write lock
-(``busy_timeout`` queues the others), so no two processes get the same slot. Slots are unix
-seconds of the wall clock, so hosts sharing a token need synchronised clocks (NTP).
+(``busy_timeout`` queues the others), so no two processes get the same slot. "Now" is read
+from the database's clock inside the statement, after the lock; slots are unix seconds, and a
+worker sleeps until its slot by its own clock, so hosts need synchronised clocks (NTP).
 
 Rows are keyed by ``token_hash`` (SHA-256 of the platform and the token): the token itself
 never reaches the database.
@@ -19,12 +20,18 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from infopole.storage.db import Database
 from infopole.storage.tables import TokenParkRow, TokenSlotRow
+
+# unix seconds by the database's clock, read when evaluated (after the row lock is taken);
+# SQLite reads the host's clock, with milliseconds
+_CLOCK_SQLITE = "((julianday('now') - 2440587.5) * 86400.0)"
+_CLOCK_POSTGRES = "(extract(epoch from clock_timestamp())::float8)"
 
 
 def token_hash(platform: str, token: str) -> str:
@@ -39,16 +46,26 @@ class TokenQuotaStore:
         self.db = db
         self._postgres = db.engine.dialect.name == "postgresql"
 
-    def reserve_slot(self, key: str, interval: float, now: float) -> float:
-        """The earliest free slot at or after ``now`` (unix seconds); the next one is ``interval`` later."""
+    def reserve_slot(self, key: str, interval: float, now: float | None = None) -> float:
+        """The earliest free slot (unix seconds) at or after now; the next one is ``interval`` later.
+
+        Without ``now``, "now" is the database's clock read once the row is locked: a time taken
+        before the statement would be stale by however long it waited for the lock, and the slot
+        it granted could fall before the previous holder's send.
+        """
         insert = postgresql.insert if self._postgres else sqlite.insert
         later = func.greatest if self._postgres else func.max  # SQLite's two-argument max() is scalar
+        moment: Any = (
+            literal(now)
+            if now is not None
+            else literal_column(_CLOCK_POSTGRES if self._postgres else _CLOCK_SQLITE)
+        )
         statement = (
             insert(TokenSlotRow)
-            .values(token_hash=key, next_slot=now + interval)
+            .values(token_hash=key, next_slot=moment + interval)
             .on_conflict_do_update(
                 index_elements=[TokenSlotRow.token_hash],
-                set_={"next_slot": later(TokenSlotRow.next_slot, now) + interval},
+                set_={"next_slot": later(TokenSlotRow.next_slot, moment) + interval},
             )
             .returning(TokenSlotRow.next_slot)
         )
