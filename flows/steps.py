@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import httpx
+from sqlalchemy import select
 
 from crawlers.base import Collector, CollectorError
 from index.base import IndexReport, SearchIndex
@@ -40,6 +41,7 @@ from infopole.storage.incidents import CaseReport, IncidentStore
 from infopole.storage.posts import PostStore, SaveReport
 from infopole.storage.replies import ReplyReport, take_replies
 from infopole.storage.reply_checks import ReplyCheckStore
+from infopole.storage.tables import IncidentPostRow
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +294,32 @@ def track_replies(
     ``salt`` is the installation's author salt: official pages are recognised by the
     pseudonyms their own ids get, so no raw platform id is ever compared."""
     chosen = store.analysed(limit=limit) if pairs is None else pairs
-    comments = [post for post, _ in chosen if post.kind is PostKind.COMMENT]
+    comments = under_cases(incidents, [post for post, _ in chosen if post.kind is PostKind.COMMENT])
     return take_replies(incidents, comments, municipality, official_authors(municipality, salt), clock())
+
+
+IN_CHUNK = 900  # keys per IN (…) list, well under SQLite's bound-parameter limit
+
+
+def under_cases(incidents: IncidentStore, comments: list[Post]) -> list[Post]:
+    """The comments that can bear on a case: under or answering a post of one, or answering such a
+    comment. One query for all of them, instead of a lookup per comment in ``take_replies``."""
+    targets = sorted({key for c in comments for key in (c.parent_key, c.reply_to_key) if key})
+    linked: set[str] = set()
+    with incidents.db.session() as session:
+        for start in range(0, len(targets), IN_CHUNK):
+            chunk = targets[start : start + IN_CHUNK]
+            linked.update(
+                session.scalars(select(IncidentPostRow.post_key).where(IncidentPostRow.post_key.in_(chunk)))
+            )
+    kept: list[Post] = []
+    kept_keys: set[str] = set()
+    for comment in sorted(comments, key=lambda c: (c.published_at, c.key)):
+        answers = comment.reply_to_key
+        if comment.parent_key in linked or answers in linked or answers in kept_keys:
+            kept.append(comment)
+            kept_keys.add(comment.key)
+    return kept
 
 
 def alerts(

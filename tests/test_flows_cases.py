@@ -102,3 +102,18 @@ def test_an_analysis_rewritten_during_a_run_is_not_skipped(db: Database) -> None
     store.save_analyses([(first, analysis(first, block="ЖКХ"))], NOW + timedelta(minutes=5))  # meanwhile
     store.cases_taken(batch)  # the run that read the old analysis finishes
     assert [p.key for p, _ in store.awaiting_cases().pairs] == [first.key]
+
+
+def test_only_comments_that_can_bear_on_a_case_are_looked_at(db: Database) -> None:
+    store, incidents = PostStore(db), IncidentStore(db)
+    case_post, other_post = post("1"), post("2", text="Концерт в субботу в парке", at=NOW)
+    store.save_batch([case_post, other_post], [], NOW)
+    incidents.take_incidents([(case_post, analysis(case_post))], MUNICIPALITY, NOW)
+    later = NOW + timedelta(minutes=1)
+    under = post("3", "Ремонт запланирован на среду", parent=case_post.key, at=later)
+    answering = post("4", "Спасибо", parent=other_post.key, at=later + timedelta(minutes=1))
+    answering = answering.with_(reply_to_key=under.key)  # answers a comment under the case post
+    unrelated = post("5", "Отличный концерт", parent=other_post.key, at=later)
+    kept = steps.under_cases(incidents, [answering, unrelated, under])
+    assert [c.key for c in kept] == [under.key, answering.key]
+    assert steps.under_cases(incidents, []) == []
