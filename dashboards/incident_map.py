@@ -38,9 +38,10 @@ class Tiles:
 
     @property
     def origin(self) -> str:
-        """What the Content-Security-Policy must allow images from."""
-        parts = urlsplit(self.url.replace("{s}", "a"))
-        return f"{parts.scheme}://{parts.netloc}"
+        """What the Content-Security-Policy must allow images from (``{s}`` subdomains: ``*.host``)."""
+        parts = urlsplit(self.url.replace("{s}", "s"))
+        host = parts.netloc.replace("s.", "*.", 1) if "{s}." in self.url else parts.netloc
+        return f"{parts.scheme}://{host}"
 
 
 def tiles_from(settings: Settings) -> Tiles | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from report_fixtures import NOW, at, fill
+from report_fixtures import NOW, PLANNED, at, fill
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -41,6 +41,9 @@ from infopole.runtime import Runtime
 from infopole.storage.tables import AnalysisRow, IncidentRow, PostRow
 
 TOOLS = ("soffice", "pdftotext", "pdffonts", "pdftoppm", "pdfinfo")
+ARTIFACTS = (
+    Path(__file__).resolve().parents[1] / "artifacts" / "reports"
+)  # the PDFs and their pages, to look at
 WEEK = "2026-W47"  # 16–22.11.2026, the last complete week before NOW
 QUARTER = "2026-Q4"
 
@@ -134,6 +137,21 @@ def count_cases(rt: Runtime, start: datetime, end: datetime, blocks: tuple[str, 
         return int(s.scalar(query) or 0)
 
 
+def count_overdue(rt: Runtime, department_id: str, as_of: datetime) -> int:
+    """Open cases of a department whose pending deadline (kept by the store) passed before ``as_of``."""
+    query = (
+        select(func.count())
+        .select_from(IncidentRow)
+        .where(
+            IncidentRow.department_id == department_id,
+            IncidentRow.status.in_([s.value for s in IncidentStatus if s.is_open]),
+            IncidentRow.due_at < as_of,
+        )
+    )
+    with rt.db.session() as s:
+        return int(s.scalar(query) or 0)
+
+
 # --- the weekly note -------------------------------------------------------------------------
 
 
@@ -153,7 +171,8 @@ def test_weekly_numbers_match_the_database(runtime: Runtime, documents: dict[str
         count_cases(runtime, before.start, before.end),
     ]
     assert cases[1:3] == [str(n) for n in expected]
-    assert int(cases[1]) == 5  # the dated cases of 16–22.11 (the demo's own open on 24.11)
+    planned = sum(1 for case in PLANNED if period.start <= case.opened < period.end)
+    assert planned == 5 and int(cases[1]) >= planned  # the dated cases of 16–22.11, plus the demo's
     ratings = docx_table(documents["weekly.docx"], "Место")
     assert sum(int(row[2]) for row in ratings[1:]) == int(cases[1])
 
@@ -162,19 +181,18 @@ def test_weekly_overdue_risks_and_recommendations(runtime: Runtime, documents: d
     text = docx_text(documents["weekly.docx"])
     overdue = docx_table(documents["weekly.docx"], "Ответственный")
     zhkh = row_of(overdue, runtime.municipality.department("zhkh").name)
-    assert zhkh[1] == "3"  # three road cases of 16–19.11 without an answer
+    assert int(zhkh[1]) == count_overdue(runtime, "zhkh", NOW) >= 3  # three road cases of 16–19.11 unanswered
     education = row_of(overdue, runtime.municipality.department("education").name)
-    assert education[1] == "1"  # an отписка is no answer
+    assert int(education[1]) == count_overdue(runtime, "education", NOW) >= 1  # an отписка is no answer
     assert "Всплеск жалоб на отсутствие горячей воды в Кингисеппе" in text
-    assert "Основание: Раздел 5: просрочено 3 случая" in text
+    most = re.search(r"Основание: Раздел 5: просрочено (\d+) случа", text)
+    assert most is not None and int(most[1]) == max(int(row[1]) for row in overdue[1:])
     assert "Основание: Раздел 4: не подтверждено куратором оповещений высокой важности: 1." in text
     assert "Основание: Раздел 6: формальные ответы за неделю: Комитет по образованию — 1." in text
     assert len(Document(str(documents["weekly.docx"])).inline_shapes) >= 2  # the charts are embedded
 
 
-def test_weekly_pdf_is_readable_cyrillic_with_embedded_fonts(
-    documents: dict[str, Path], tmp_path: Path
-) -> None:
+def test_weekly_pdf_is_readable_cyrillic_with_embedded_fonts(documents: dict[str, Path]) -> None:
     text = pdf_text(documents["weekly.pdf"])
     assert "ЕЖЕНЕДЕЛЬНАЯ АНАЛИТИЧЕСКАЯ ЗАПИСКА" in text
     assert "за период 16.11.2026 — 22.11.2026" in text
@@ -182,7 +200,7 @@ def test_weekly_pdf_is_readable_cyrillic_with_embedded_fonts(
     docx_posts = row_of(docx_table(documents["weekly.docx"], "Показатель"), "Публикаций и комментариев")[1]
     assert re.search(rf"Публикаций и\s.*?{docx_posts}\b", text, re.S)
     assert_fonts_embedded(documents["weekly.pdf"])
-    assert_pages_render(documents["weekly.pdf"], tmp_path)
+    assert_pages_render(documents["weekly.pdf"])
 
 
 def test_weekly_markdown_has_the_same_figures(documents: dict[str, Path]) -> None:
@@ -218,7 +236,7 @@ def test_quarterly_xlsx_matches_the_database(runtime: Runtime, documents: dict[s
     assert any("Опрос заявителей не проводится" in str(c.value) for row in method.iter_rows() for c in row)
 
 
-def test_quarterly_narrative_says_what_satisfaction_means(documents: dict[str, Path], tmp_path: Path) -> None:
+def test_quarterly_narrative_says_what_satisfaction_means(documents: dict[str, Path]) -> None:
     text = docx_text(documents["quarterly.docx"])
     total = row_of(docx_table(documents["quarterly.docx"], "Блок"), "Итого")
     assert f"Зарегистрировано {total[1]} случаев" in text
@@ -228,7 +246,7 @@ def test_quarterly_narrative_says_what_satisfaction_means(documents: dict[str, P
     assert "за период 01.10.2026 — 31.12.2026" in pdf
     assert re.search(r"ТКО \(обращение\s+с\s+отходами\)", pdf) or "ТКО (обращение с" in pdf
     assert_fonts_embedded(documents["quarterly.pdf"])
-    assert_pages_render(documents["quarterly.pdf"], tmp_path)
+    assert_pages_render(documents["quarterly.pdf"])
 
 
 # --- pure figures --------------------------------------------------------------------------------
@@ -351,11 +369,16 @@ def assert_fonts_embedded(pdf: Path) -> None:
     assert any("LiberationSerif" in line or "TimesNewRoman" in line for line in fonts), done.stdout
 
 
-def assert_pages_render(pdf: Path, out: Path) -> None:
+def assert_pages_render(pdf: Path, out: Path = ARTIFACTS) -> None:
+    """Every page becomes a picture (kept in ``artifacts/reports`` with the PDF, for a person to read)."""
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info)[1])  # type: ignore[index]
     assert pages >= 2
-    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(out / pdf.stem)], check=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob(f"{pdf.stem}*"):
+        old.unlink()
+    shutil.copy(pdf, out / pdf.name)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(out / pdf.stem)], check=True)
     images = sorted(out.glob(f"{pdf.stem}-*.png"))
     assert len(images) == pages
     assert all(
