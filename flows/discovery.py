@@ -59,7 +59,7 @@ def search(runtime: Runtime, platforms: Collection[str] = PLATFORMS) -> Discover
     scorer = TerritoryScorer(runtime.municipality)
     vk = ok = telegram = None
     if "vk" in platforms and settings.vk_token is not None:
-        vk = VkDiscovery(VkClient.from_settings(settings), scorer)
+        vk = VkDiscovery(VkClient.from_settings(settings, db=runtime.db), scorer)  # shared limiter
     if "ok" in platforms and settings.ok_access_token is not None:
         ok = OkDiscovery(OkClient.from_settings(settings), scorer)
     if "telegram" in platforms:
