@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp import vectors
 from nlp.lexicon import topic_matches
 from nlp.pack import Checkpoints, CountCache, PackError, TextModel
 from nlp.sentiment import SentimentClassifier
@@ -264,7 +265,14 @@ CUES: dict[str, list[str]] = {
     ],
 }
 _COMPILED = {name: re.compile("|".join(patterns)) for name, patterns in CUES.items()}
-DENSE = [*CUES, "topic_hits", "short", "negative", "positive"]
+PROBLEM_CUE = _COMPILED["problem"]  # on lower-cased text; training picks the problem sentences of appeals
+DENSE = [
+    *CUES, "topic_hits", "short", "negative", "positive",
+    "negative_topic", "negative_place", "negative_short",
+    *(f"navec_{i}" for i in range(vectors.DIM)),
+]  # fmt: skip
+# the products: a linear model cannot say «municipal AND negative» by itself, and a short negative
+# comment about a municipal subject is what an informal complaint looks like
 
 
 @lru_cache(maxsize=4096)  # features and reasons both ask, per text of a batch; read-only
@@ -282,12 +290,24 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
         row.append(min(topic_hits, 4) / 4)
         row.append(1.0 if len(text) < 80 else 0.0)
         rows.append(row)
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(DENSE) - 2)
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(CUES) + 2)
 
 
 def dense_features(texts: Sequence[str], sentiment: np.ndarray) -> np.ndarray:
-    """Cue counts and the negative and positive sentiment scores (columns 0 and 2 of ``LABELS``)."""
-    return np.hstack([cue_features(texts), sentiment[:, [0, 2]].astype(np.float32)])
+    """Cue counts, the negative and positive sentiment scores (columns 0 and 2 of ``LABELS``), the
+    negative score times the topic keyword hits, the place cues and shortness, and the mean navec
+    vector of the text (``nlp.vectors``)."""
+    cues = cue_features(texts)
+    negative = sentiment[:, [0]].astype(np.float32)
+    columns = [len(CUES), list(CUES).index("place"), len(CUES) + 1]  # topic_hits, place, short
+    return np.hstack(
+        [
+            cues,
+            sentiment[:, [0, 2]].astype(np.float32),
+            cues[:, columns] * negative,
+            vectors.mean_vectors(texts) / 3,  # ``fit`` scales the dense columns ×3: keep the vector's norm 1
+        ]
+    )
 
 
 @dataclass(frozen=True)

@@ -90,9 +90,11 @@ class NerTagger:
     def __init__(self, embedding: Any | None = None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pymorphy2 imports the deprecated pkg_resources
-            from natasha import NewsEmbedding, NewsNERTagger
+            from natasha import NewsNERTagger
 
-            self.embedding = embedding or NewsEmbedding()
+            from nlp.vectors import embedding as shared_embedding
+
+            self.embedding = embedding or shared_embedding()
             self.ner = NewsNERTagger(self.embedding)
 
     def __call__(self, text: str) -> list[Entity]:

@@ -1,7 +1,8 @@
 """Topic blocks: the 26 canonical blocks, multi-label with scores.
 
-A linear model trained with weak supervision (lexicon-labelled appeals, subtopic names, seed
-posts, and random VK posts as «no topic») is blended with the keyword lexicon itself; the
+A linear model over n-grams and the mean navec vector (``nlp.vectors``), trained with weak
+supervision (lexicon-labelled appeals, subtopic names, seed posts, template complaints, and random
+VK posts as «no topic»), is blended with the keyword lexicon itself; the
 blend weight is stored in the pack. A text is topical when it is municipal enough
 (``relevance``); its blocks are then those whose score passes ``threshold``, best first.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp import vectors
 from nlp.lexicon import topic_matches
 from nlp.pack import Checkpoints, CountCache, TextModel
 
@@ -68,7 +70,8 @@ class TopicClassifier:
         (divided by 1 − P(none)), so a short complaint is not drowned by the «none» class;
         the relevance is the larger of 1 − P(none) and the best keyword score.
         """
-        probabilities = self.model.scores(texts, cache=cache)
+        dense = vectors.mean_vectors(texts) if self.model.dense else None  # a checkpoint: text only
+        probabilities = self.model.scores(texts, dense=dense, cache=cache)
         columns = [self.model.labels.index(block) for block in self.blocks]
         none = probabilities[:, self.model.labels.index(NONE)]
         conditional = probabilities[:, columns] / np.maximum(1 - none, 1e-6)[:, None]

@@ -55,8 +55,8 @@ def test_topic_on_dev_set() -> None:
         items
     )
     majority = Counter(str(item["block"]) for item in items).most_common(1)[0][1] / len(items)
-    assert majority < 0.2
-    assert accuracy > 0.6
+    assert majority < 0.25  # ЖКХ, the commonest block, is about a fifth of the set
+    assert accuracy > max(0.6, majority + 0.4)  # far above always answering the commonest block
 
 
 def test_topic_lists_blocks_by_score() -> None:
@@ -83,12 +83,56 @@ def test_incident_rarely_fires_on_random_vk_posts() -> None:
 
 def test_the_dev_set_shares_no_text_with_the_training_seeds_and_templates() -> None:
     from nlp.training.seeds import SEEDS
-    from nlp.training.templates import generate, sentiment_examples
+    from nlp.training.templates import (
+        everyday_complaints,
+        generate,
+        generate_more,
+        sentiment_examples,
+        topic_examples,
+    )
 
     dev = {normalize(str(item["text"])).lower() for item in data.jsonl(DEV)}
     positives, negatives = generate(600, 13)
     training = {normalize(seed.text).lower() for seed in SEEDS}
     training |= {normalize(text).lower() for text in positives + negatives}
     training |= {normalize(text).lower() for text, _ in sentiment_examples(500, 13)}
+    training |= {normalize(text).lower() for text in generate_more(600, 13)}
+    training |= {normalize(text).lower() for text, _ in everyday_complaints(600, 13)}
+    training |= {normalize(text).lower() for text, _ in topic_examples(600, 13)}
     assert len(dev) > 250
     assert not dev & training
+
+
+def _demo_texts() -> list[str]:
+    import json
+
+    field = json.loads(
+        (Path(__file__).parent.parent / "crawlers/fakes/data/kingisepp_vk.json").read_text("utf-8")
+    )
+    out: list[str] = []
+
+    def walk(items: list[dict[str, object]]) -> None:
+        for item in items:
+            out.append(str(item["text"]))
+            walk(list(item.get("comments", [])) + list(item.get("replies", [])))  # type: ignore[arg-type]
+
+    for wall in field["walls"]:
+        walk(wall["posts"])
+    return out
+
+
+def test_demo_announcements_and_advice_requests_are_not_incidents_but_reports_are() -> None:
+    texts = _demo_texts()
+
+    def find(start: str) -> str:
+        (text,) = [text for text in texts if text.startswith(start)]
+        return text
+
+    calm = [find("⚠ Плановое отключение холодного водоснабжения"), find("Подскажите хорошего стоматолога")]
+    reports = [
+        find("Третий день нет горячей воды на Карла Маркса 8"),
+        find("Анон. Мусорка во дворе Октябрьская 12 не вывозится"),
+        find("опять нет воды на карла маркса 10"),
+    ]
+    results = IncidentClassifier.load().map([normalize(text) for text in calm + reports])
+    assert [result.is_incident for result in results] == [False] * len(calm) + [True] * len(reports)

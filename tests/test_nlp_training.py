@@ -1,0 +1,55 @@
+"""The training-data helpers (augmentation, templates) and the navec text vectors."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from nlp import vectors
+from nlp.incident import PROBLEM_CUE
+from nlp.training import augment, templates
+
+
+def test_noisy_is_seeded_and_keeps_the_words() -> None:
+    text = "Во дворе дома 5 третий день не горят фонари, примите меры!"
+    first = [augment.noisy(text, random.Random(7)) for _ in range(3)]
+    assert first == [augment.noisy(text, random.Random(7)) for _ in range(3)]
+    variants = {augment.noisy(text, random.Random(seed)) for seed in range(40)}
+    assert len(variants) > 10
+    for variant in variants:  # at most one word changed by a typo, nothing else lost
+        words = {w.strip(",!").lower().replace("ё", "е") for w in text.split()}
+        kept = {w.strip(",!").lower() for w in variant.split()}
+        assert len(words - kept) <= 1
+
+
+def test_excerpts_take_the_problem_sentences_not_the_greeting() -> None:
+    appeal = (
+        "Здравствуйте, уважаемый глава! Пишу вам от имени жильцов. "
+        "В доме 12 по улице Мира третий месяц течет крыша. "
+        "Просим помочь."
+    )
+    pieces = augment.excerpts(appeal, PROBLEM_CUE, random.Random(1))
+    assert pieces and all("течет крыша" in piece for piece in pieces)
+    assert not any(piece.startswith("Здравствуйте") for piece in pieces)
+    assert augment.excerpts("Спасибо всем за праздник, было здорово.", PROBLEM_CUE, random.Random(1)) == []
+
+
+def test_official_templates_are_varied_and_labelled_blocks_are_canonical() -> None:
+    from infopole.config.blocks import blocks
+
+    negatives = templates.generate_more(200, 13)
+    assert len(negatives) > 150
+    assert any("прекращ" in text or "приостановлена" in text for text in negatives)
+    assert {block for _, block in templates.everyday_complaints(300, 13)} <= set(blocks())
+    assert {block for _, block in templates.topic_examples(300, 13)} <= set(blocks())
+
+
+def test_mean_vectors_are_unit_length_and_put_similar_posts_closer() -> None:
+    matrix = vectors.mean_vectors(
+        ["батареи холодные в квартире", "отопление не греет", "купил новый телефон", ""]
+    )
+    assert matrix.shape == (4, vectors.DIM)
+    assert np.allclose(np.linalg.norm(matrix[:3], axis=1), 1, atol=1e-4)
+    assert not matrix[3].any()  # no words: zeros, not NaN
+    assert matrix[0] @ matrix[1] > matrix[0] @ matrix[2]
