@@ -466,3 +466,41 @@ def test_in_the_app_the_page_needs_a_signed_in_user(world: World) -> None:
         response = client.get("/gospabliki", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
     runtime.close()
+
+
+def test_vk_subscribers_of_communities_written_as_screen_names_and_links() -> None:
+    """A community is whatever ``crawlers.vk.resolve`` makes of the target, not only ``-123``."""
+    from infopole.domain.source import Source, SourceKind
+    from infopole.gospabliki.subscribers import Readers, measure
+
+    data = VkDataset()
+    data.add_wall(ADMIN, "Администрация района", "kingisepp_adm").members_count = 2000
+    data.add_wall(SCHOOL, "Школа № 1").members_count = 350
+    data.add_wall(-100007, "Библиотека").members_count = 120
+    data.add_wall(-100009, "Спортшкола").members_count = 80
+    data.add_wall(77, "Глава района").members_count = 5  # a person: no members to count
+
+    def vk(source_id: str, target: str) -> Source:
+        return Source(id=source_id, kind=SourceKind.VK_WALL, target=target, title=source_id, official=True)
+
+    sources = [
+        vk("adm", "https://vk.com/kingisepp_adm"),
+        vk("school", "club100005"),
+        vk("library", "public100007"),
+        vk("sport", "-100009"),
+        vk("head", "id77"),
+        vk("ghost", "vk.com/nobody_holds_this"),
+    ]
+    with serve_in_thread(data, tokens=[TOKEN]) as server:
+        client = VkClient(TOKEN, api_url=server.url, requests_per_second=1000.0)
+        done = measure(Readers(vk=client), sources)
+        assert done.recorded == {"adm": 2000, "school": 350, "library": 120, "sport": 80}
+        assert set(done.failed) == {"ghost"} and "nobody_holds_this" in done.failed["ghost"]
+        assert server.count("groups.getById") == 1
+        # the wall collector's resolver is shared: a name it already resolved costs no request
+        collector = VkWallCollector(client, salt=SALT)
+        collector.resolver.remember("kingisepp_adm", ADMIN)
+        resolves = server.count("utils.resolveScreenName")
+        again = measure(Readers(vk=client, vk_owners=collector.resolver), sources[:1])
+        assert again.recorded == {"adm": 2000}
+        assert server.count("utils.resolveScreenName") == resolves

@@ -1,6 +1,8 @@
 """Subscriber counts of official pages, where the platform exposes them, snapshotted per crawl.
 
-* VK: ``groups.getById`` with ``fields=members_count`` (one request for every community);
+* VK: ``groups.getById`` with ``fields=members_count`` (one request for every community); a
+  community written as a screen name or link (``vk.com/kingisepp_adm``, ``club123``) is resolved
+  the way the wall collector resolves it (``crawlers.vk.resolve``), sharing its cache;
 * OK: ``group.getInfo`` with ``fields=members_count`` (one request for every group), and
   ``group.getCounters`` for a group answered without the field;
 * Telegram through Telethon: ``channels.GetFullChannelRequest`` → ``full_chat.participants_count``;
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from crawlers.base import CollectorError
+from crawlers.base import CollectorError, SourceUnavailable
 from infopole.config.municipality import Municipality
 from infopole.domain.source import Source, SourceKind
 from infopole.gospabliki.store import GospablikiStore, pages
@@ -48,9 +50,16 @@ class FullChannels(Protocol):
 VkCaller = ApiCaller  # the name the CLI and older callers use
 
 
+class OwnerIds(Protocol):
+    """``crawlers.vk.resolve.ScreenNameResolver``: a wall target → its owner id (negative: community)."""
+
+    def owner_id(self, target: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class Readers:
     vk: ApiCaller | None = None
+    vk_owners: OwnerIds | None = None  # the wall collector's resolver; None: a fresh one on ``vk``
     ok: ApiCaller | None = None
     telegram: FullChannels | None = None
     telegram_preview: PreviewPages | None = None
@@ -61,21 +70,45 @@ def readers_from(collectors: Mapping[SourceKind, object]) -> Readers:
     Telethon collector or ``.fetcher`` of the t.me/s one."""
     telegram = collectors.get(SourceKind.TG_CHANNEL)
     gateway = getattr(telegram, "gateway", None)
+    vk = collectors.get(SourceKind.VK_WALL)
     return Readers(
-        vk=getattr(collectors.get(SourceKind.VK_WALL), "client", None),
+        vk=getattr(vk, "client", None),
+        vk_owners=getattr(vk, "resolver", None),
         ok=getattr(collectors.get(SourceKind.OK_GROUP), "client", None),
         telegram=gateway if callable(getattr(gateway, "full_channel", None)) else None,
         telegram_preview=getattr(telegram, "fetcher", None),
     )
 
 
-def vk_members(client: ApiCaller, sources: Iterable[Source]) -> dict[str, int]:
-    """Members of the VK communities among ``sources`` (one request for all), by source id."""
-    wanted = {
-        source.target.lstrip("-"): source.id
-        for source in sources
-        if source.kind is SourceKind.VK_WALL and source.target.startswith("-")
-    }
+def vk_members(
+    client: ApiCaller,
+    sources: Iterable[Source],
+    *,
+    owners: OwnerIds | None = None,
+    failed: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Members of the VK communities among ``sources`` (one request for all), by source id.
+
+    A target is read by ``crawlers.vk.resolve`` (an id, ``club123``, a screen name or a link);
+    a person's wall has no members and is left out. A screen name that does not resolve goes to
+    ``failed`` (when given) and the other pages are still counted.
+    """
+    from crawlers.vk.resolve import ScreenNameResolver
+
+    resolver: OwnerIds = owners if owners is not None else ScreenNameResolver(client)  # type: ignore[arg-type]
+    wanted: dict[str, str] = {}
+    for source in sources:
+        if source.kind is not SourceKind.VK_WALL:
+            continue
+        try:
+            owner_id = resolver.owner_id(source.target)
+        except (SourceUnavailable, ValueError) as error:
+            if failed is None:
+                raise
+            failed[source.id] = str(error)
+            continue
+        if owner_id < 0:
+            wanted[str(-owner_id)] = source.id
     if not wanted:
         return {}
     response = client.call("groups.getById", group_ids=",".join(wanted), fields="members_count")
@@ -171,16 +204,16 @@ def measure(readers: Readers, sources: Iterable[Source]) -> SubscribersRun:
     """Today's counts of ``sources`` from every platform a reader is given for."""
     run = SubscribersRun()
     chosen = list(sources)
-    for platform, reader, count in (
-        ("vk", readers.vk, vk_members),
-        ("ok", readers.ok, ok_members),
-    ):
-        if reader is None:
-            continue
+    if readers.vk is not None:
         try:
-            run.recorded.update(count(reader, chosen))
+            run.recorded.update(vk_members(readers.vk, chosen, owners=readers.vk_owners, failed=run.failed))
         except CollectorError as error:
-            run.failed[platform] = str(error)
+            run.failed["vk"] = str(error)
+    if readers.ok is not None:
+        try:
+            run.recorded.update(ok_members(readers.ok, chosen))
+        except CollectorError as error:
+            run.failed["ok"] = str(error)
     if readers.telegram is not None:
         run.recorded.update(telegram_members(_full_channel(readers.telegram), chosen, run.failed))
     elif readers.telegram_preview is not None:
