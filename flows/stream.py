@@ -113,7 +113,7 @@ class TelegramStream:
         self.max_batch = max_batch
         self.retry_s = retry_s
         self.salt = runtime.settings.author_salt.get_secret_value()
-        self._threads: dict[tuple[str, int], int | None] = {}  # (channel, head id) → channel post id
+        self._threads: dict[tuple[str, int], int] = {}  # (channel, head id) → channel post id
 
     # ------------------------------------------------------------------ chats
 
@@ -164,9 +164,12 @@ class TelegramStream:
         return [(comment, raw_payload(comment, message, now))]
 
     def _thread_post(self, channel: str, head: int) -> int | None:
-        if (channel, head) not in self._threads:
-            self._threads[(channel, head)] = self.gateway.thread_post(channel, head)
-        return self._threads[(channel, head)]
+        post_id = self._threads.get((channel, head))
+        if post_id is None:  # unknown yet (or not found last time: asked again)
+            post_id = self.gateway.thread_post(channel, head)
+            if post_id is not None:
+                self._threads[(channel, head)] = post_id
+        return post_id
 
     def _deleted(self, chat: Chat, update: types.UpdateDeleteChannelMessages) -> list[Post]:
         """Tombstones of the stored messages (an unknown one has nothing to mark)."""
