@@ -1,8 +1,9 @@
 """A database for the report tests: the demo's information field (real crawler, real NLP) plus a
 quarter's worth of cases with a known history, written through the real stores.
 
-The demo opens its cases at the moment it runs, so the dated cases below give the fixture week
-(16–22.11.2026) and quarter answers, отписки, reopenings and a resident's thanks.
+The demo registers its cases at their posts' publication time (as the stream would have opened
+them), not at the moment it runs; the dated cases below give the fixture week (16–22.11.2026) and
+quarter a known history on top of that: answers, отписки, reopenings and a resident's thanks.
 """
 
 from __future__ import annotations
