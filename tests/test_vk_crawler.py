@@ -170,14 +170,15 @@ def test_incremental_crawl_picks_up_only_new_items(
     found = by_key(second)
     assert vk(new_post) in found and vk(new_comment) in found
     assert found[vk(new_comment)].parent_key == vk(new_post)
-    # posts older than the re-scan window are not read again (nor are their comments)
+    # posts older than the re-scan window are not read again (nor are their comments); the pinned
+    # post is, on every pass, so that an un-pin reaches the store
     window_start = now - 3 * DAY
     stale = [
         p
         for p in found.values()
         if p.kind is PostKind.POST and p.published_at.timestamp() < window_start - 60
     ]
-    assert stale == []
+    assert [p.is_pinned for p in stale] == [True]
     assert vk(old_comment) not in found
     assert vk(ids["p100"]) not in found
     # one wall.get page, then the new post's comments: unchanged older posts are not re-read
@@ -539,3 +540,74 @@ def test_token_never_reaches_the_database(
     assert "VK error 29" in dump and "wall.get" in dump  # the errors and the park were stored ...
     assert TOKEN not in dump  # ... without the token
     assert TOKEN not in caplog.text
+
+
+def old_official_wall(now: int) -> tuple[VkDataset, dict[str, int]]:
+    """Posts of 25, 20, 12 and 1 days ago, and rules pinned 60 days ago."""
+    dataset = VkDataset()
+    dataset.add_wall(OWNER, "Администрация", "adm")
+    ids = {"pinned": dataset.add_post(OWNER, "Правила", date=now - 60 * DAY, is_pinned=True, from_id=OWNER)}
+    for age in (25, 20, 12, 1):
+        ids[f"d{age}"] = dataset.add_post(OWNER, f"Новость {age}", date=now - age * DAY, from_id=OWNER)
+    ids["c12"] = dataset.add_comment(OWNER, ids["d12"], "Спасибо", from_id=501, date=now - 11 * DAY)
+    return dataset, ids
+
+
+def test_comments_under_older_official_posts_are_read_when_their_count_changes(now: int) -> None:
+    dataset, ids = old_official_wall(now)
+    official = SOURCE.model_copy(update={"official": True})
+    config = WallCrawlConfig(backfill=timedelta(days=90), comments_recheck=timedelta(hours=1))
+    with serve_in_thread(dataset, tokens=[TOKEN]) as server:
+        collector = VkWallCollector(make_client(server), salt="salt", config=config)
+        plain = drain(collector.collect(SOURCE, None), [])
+        cursor = drain(collector.collect(official, None), [])
+        assert cursor is not None and set(cursor["window"]) == {str(ids[f"d{a}"]) for a in (25, 20, 12, 1)}
+        complaint = dataset.add_comment(OWNER, ids["d20"], "Яму так и не засыпали!", from_id=502)
+        answer = dataset.add_comment(OWNER, ids["d20"], "Передали в ЖКХ", from_id=OWNER, reply_to=complaint)
+        dataset.delete_comment(OWNER, ids["c12"], placeholder=False)  # 12 days old: its count drops
+
+        # an ordinary source: posts past the three-day window are not looked at again
+        missed: list[Batch] = []
+        drain(collector.collect(SOURCE, plain), missed)
+        assert vk(complaint) not in by_key(missed)
+
+        comments_before, calls_before = server.count("wall.getComments"), server.count()
+        second: list[Batch] = []
+        cursor = drain(collector.collect(official, cursor), second)
+        found = by_key(second)
+        assert found[vk(complaint)].parent_key == vk(ids["d20"])
+        assert found[vk(answer)].reply_to_key == vk(complaint)
+        assert found[vk(ids["c12"])].is_deleted  # the whole tree was read again: the deletion shows
+        assert found[vk(ids["d20"])].metrics.comments == 2  # the stored counter follows
+        assert vk(ids["d25"]) not in found  # its count did not change: neither it nor its comments
+        # one wall.get page; comments of the two changed posts and the one-hour recheck of none
+        assert server.count("wall.getComments") - comments_before == 2
+        assert server.count() - calls_before <= 3
+
+        third: list[Batch] = []
+        drain(collector.collect(official, cursor), third)
+        assert {p.key for p in by_key(third).values() if p.kind is PostKind.COMMENT} == set()
+
+
+def test_an_unpinned_post_is_stored_unpinned(now: int) -> None:
+    dataset, ids = old_official_wall(now)
+    with serve_in_thread(dataset, tokens=[TOKEN]) as server:
+        collector = VkWallCollector(
+            make_client(server), salt="salt", config=WallCrawlConfig(backfill=timedelta(days=90))
+        )
+        first: list[Batch] = []
+        cursor = drain(collector.collect(SOURCE, None), first)
+        assert by_key(first)[vk(ids["pinned"])].is_pinned
+        again: list[Batch] = []
+        cursor = drain(collector.collect(SOURCE, cursor), again)
+        assert by_key(again)[vk(ids["pinned"])].is_pinned  # current on every pass
+
+        dataset.walls[OWNER].posts[ids["pinned"]].pop("is_pinned")
+        unpinned: list[Batch] = []
+        cursor = drain(collector.collect(SOURCE, cursor), unpinned)
+        post = by_key(unpinned)[vk(ids["pinned"])]
+        assert not post.is_pinned and not post.is_deleted and post.text == "Правила"
+
+        quiet: list[Batch] = []
+        drain(collector.collect(SOURCE, cursor), quiet)
+        assert vk(ids["pinned"]) not in by_key(quiet)  # 60 days old and no longer pinned: left alone

@@ -7,7 +7,11 @@ One crawl of a wall is two phases, both resumable from the cursor of any batch:
    posts sit on top whatever their age, so they never stop the scan. Posts inside the
    window are yielded again: that is how edits (``edited``) and new counters reach the
    store. Window posts that VK no longer lists are looked up with ``wall.getById`` and
-   yielded as deleted.
+   yielded as deleted. A source with a longer comment window (``crawlers.comment_window``:
+   official pages, 30 days by default) is scanned back to that horizon; its older known
+   posts are yielded again (and their comments queued) only when ``comments.count`` changed.
+   The pinned post is yielded on every pass, whatever its age, and a post pinned on the last
+   pass that no longer is is re-read with ``wall.getById``, so an un-pin reaches the store.
 2. **Comments** of every new post, and of window posts whose comment count changed (or
    that are younger than ``comments_recheck``, to catch edits and likes), with
    ``wall.getComments`` (``sort=asc``, ``start_comment_id`` paging) and each thread in full.
@@ -18,7 +22,8 @@ The cursor is plain JSON::
      "scan": null | {"stop_at", "offset", "lo", "hi", "top", "pinned_done", "window"},
      "queue": [post ids whose comments are due], "comments_after": null | comment id,
      "comment_ids": {"1234": {"<comment id>": date, ...}, ...}, "pass": {"<comment id>": date, ...},
-     "resolved": null | {"target": "kingisepp_adm", "owner_id": -123}}
+     "resolved": null | {"target": "kingisepp_adm", "owner_id": -123},
+     "pinned": {"1234": date, ...}}
 
 ``comment_ids`` are the comments (threads included) last seen under each window post, and
 ``pass`` those seen so far by the comment pass in progress. A comment that was there and is
@@ -43,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawlers.base import BadRequest, Batch, SourceUnavailable
+from crawlers.comment_window import CommentWindows
 from crawlers.vk.client import VkClient
 from crawlers.vk.convert import (
     comment_to_post,
@@ -74,6 +80,8 @@ class WallCrawlConfig:
     backfill: timedelta = timedelta(days=14)  # how far back a first crawl (or a long outage) reaches
     resume_overlap: int = 10  # items re-read before the stored offset when a scan resumes
     execute_batch: int = 25  # first comment pages of this many posts per ``execute`` request; 1: none
+    # older posts whose comments are still watched (official pages: 30 days)
+    comment_windows: CommentWindows = field(default_factory=CommentWindows)
 
 
 @dataclass
@@ -86,6 +94,7 @@ class _Cursor:
     comment_ids: dict[str, dict[str, int]] = field(default_factory=dict)
     seen_in_pass: dict[str, int] = field(default_factory=dict)
     resolved: dict[str, Any] | None = None
+    pinned: dict[str, int] = field(default_factory=dict)  # post id → date, pinned on the last pass
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
@@ -105,6 +114,7 @@ class _Cursor:
             },
             seen_in_pass={str(c): int(d) for c, d in (data.get("pass") or {}).items()},
             resolved=dict(data["resolved"]) if data.get("resolved") else None,
+            pinned={str(k): int(v) for k, v in (data.get("pinned") or {}).items()},
         )
 
     def dump(self) -> dict[str, Any]:
@@ -118,6 +128,7 @@ class _Cursor:
             "comment_ids": {post: dict(ids) for post, ids in self.comment_ids.items()},
             "pass": dict(self.seen_in_pass),
             "resolved": dict(self.resolved) if self.resolved else None,
+            "pinned": dict(self.pinned),
         }
 
 
@@ -169,6 +180,7 @@ class VkWallCollector:
                 "top": state.max_post_id,
                 "pinned_done": False,
                 "window": {},
+                "pinned": {},
             }
         try:
             if state.scan is not None:
@@ -201,6 +213,9 @@ class VkWallCollector:
         scan = state.scan
         now = self.clock()
         window_start = int((now - self.config.rescan_window).timestamp())
+        horizon_start = min(
+            window_start, int((now - self.config.comment_windows.for_source(source)).timestamp())
+        )
         recheck_start = int((now - self.config.comments_recheck).timestamp())
         backfill_start = int((now - self.config.backfill).timestamp())
         stop_at = int(scan["stop_at"])
@@ -221,32 +236,41 @@ class VkWallCollector:
                     int(item.get("date") or 0),
                     bool(item.get("is_pinned")),
                 )
+                comments = int((item.get("comments") or {}).get("count") or 0)
+                known = state.window.get(str(post_id))
+                changed = known is not None and known[1] != comments
                 if pinned:
-                    # on top whatever its age: never stops the scan, re-yielded only while in the window
-                    if scan["pinned_done"] or (date < window_start and post_id <= stop_at):
+                    # on top whatever its age: never stops the scan, and yielded on every pass so
+                    # the stored pin stays current (``_vanished`` re-reads a post un-pinned since)
+                    if scan["pinned_done"]:
                         continue
                     scan["pinned_done"] = True
+                    scan.setdefault("pinned", {})[str(post_id)] = date
                 else:
                     if scan["lo"] is not None and scan["lo"] <= post_id <= scan["hi"]:
                         continue  # yielded before the scan was interrupted
-                    if date < window_start and (post_id <= stop_at or date < backfill_start):
+                    old = date < window_start
+                    if old and date < horizon_start and (post_id <= stop_at or date < backfill_start):
                         done = True
                         break
+                    if old and date < backfill_start and post_id > stop_at:
+                        continue  # never seen and older than the backfill: out of reach, as ever
                     scan["lo"] = post_id if scan["lo"] is None else min(scan["lo"], post_id)
                     scan["hi"] = post_id if scan["hi"] is None else max(scan["hi"], post_id)
+                    if old and post_id <= stop_at:
+                        # a known post past the re-scan window, inside the comment window
+                        scan["window"][str(post_id)] = [date, comments]
+                        if not changed:
+                            continue
                 new_posts, new_raws = wall_item_to_records(
                     item, source_id=source.id, salt=self.salt, fetched_at=fetched_at
                 )
                 posts += new_posts
                 raws += new_raws
                 scan["top"] = max(int(scan["top"]), post_id)
-                comments = int((item.get("comments") or {}).get("count") or 0)
-                if date >= window_start:
+                if date >= horizon_start:
                     scan["window"][str(post_id)] = [date, comments]
-                known = state.window.get(str(post_id))
-                due = (
-                    post_id > stop_at or date >= recheck_start or (known is not None and known[1] != comments)
-                )
+                due = post_id > stop_at or date >= recheck_start or changed
                 had_comments = bool(state.comment_ids.get(str(post_id)))  # all of them may be gone now
                 if (comments or had_comments) and due and post_id not in queued:
                     state.queue.append(post_id)
@@ -256,11 +280,12 @@ class VkWallCollector:
                 done = True
             scan["offset"] = offset
             if done:
-                gone_posts, gone_raws = self._vanished(source, owner_id, state, window_start, fetched_at)
+                gone_posts, gone_raws = self._vanished(source, owner_id, state, horizon_start, fetched_at)
                 posts += gone_posts
                 raws += gone_raws
                 state.max_post_id = max(stop_at, int(scan["top"]))
                 state.window = scan["window"]
+                state.pinned = dict(scan.get("pinned") or {})
                 kept = set(state.window) | {str(post_id) for post_id in state.queue}
                 state.comment_ids = {k: v for k, v in state.comment_ids.items() if k in kept}
                 state.scan = None
@@ -271,10 +296,15 @@ class VkWallCollector:
     def _vanished(
         self, source: Source, owner_id: int, state: _Cursor, window_start: int, fetched_at: datetime
     ) -> tuple[list[Post], list[RawPayload]]:
-        """Window posts the scan did not see again: deleted (tombstones) or, rarely, just moved."""
+        """Window posts the scan did not see again: deleted (tombstones) or, rarely, just moved;
+        and posts pinned on the last pass that are not pinned now (their ``is_pinned`` is stale)."""
         assert state.scan is not None
         seen = state.scan["window"]
         missing = {int(k): v for k, v in state.window.items() if k not in seen and v[0] >= window_start}
+        pinned_now = state.scan.get("pinned") or {}
+        for k, date in state.pinned.items():
+            if k not in pinned_now and not (k in seen and seen[k][0] >= window_start):
+                missing.setdefault(int(k), [date, 0])
         posts: list[Post] = []
         raws: list[RawPayload] = []
         ids = sorted(missing)

@@ -124,6 +124,9 @@ class OfficialPage(_Model):
     category: str = "администрация"  # школа, детский сад, поликлиника, культура, спорт, ЖКХ…
     max_silence_days: int = Field(default=3, gt=0)
     pinned_max_age_days: int = Field(default=30, gt=0)
+    # comments under posts this old are still collected (re-read when their count changes);
+    # None: ``gospabliki.comments_window_days``
+    comments_window_days: int | None = Field(default=None, gt=0)
 
 
 class ContentComponent(StrEnum):
@@ -166,6 +169,9 @@ class GospablikiConfig(_Model):
     open_cases: bool = True  # an unanswered complaint past the term goes to the appeals queue
     cases_for_questions: bool = False  # …and an unanswered question too
     red_unanswered: int = Field(default=3, ge=1)  # this many unanswered past the term: red
+    # the crawlers keep collecting comments under official posts this old (re-reading a post's
+    # comments only when its comment count changed), so late complaints and answers are seen
+    comments_window_days: int = Field(default=30, gt=0)
     content_rules: list[ContentRule] = DEFAULT_CONTENT_RULES
 
 
