@@ -209,7 +209,8 @@ def test_incremental_crawl_fetches_only_new_topics_and_new_comments(
     window = {
         ids[f"t{n}"] for n in range(70) if now - 10 * DAY + n * 3 * HOUR > now - 2 * DAY + 5
     }  # the crawl clock runs a little after now
-    assert set(posts) == window | {fresh, late}
+    assert set(posts) == window | {fresh, late, ids["pinned"]}  # the pinned one on every pass
+    assert posts[ids["pinned"]].is_pinned
     assert posts[late].kind is PostKind.COMMENT and posts[late].parent_key == f"ok:{GID}:{ids['recent']}"
     assert server.count() - before == 2  # one getTopics page, one getComments after the stored anchor
     assert cursor["max_created_ms"] == dataset.groups[GID].topics[fresh]["created_ms"]
@@ -436,3 +437,61 @@ def test_secrets_never_reach_the_database(server: FakeOkServer, tmp_path: Path) 
     assert "mediatopic.getTopics" in dump and store.count() == 71 + 8
     for secret in (TOKEN, APP_SECRET, session_secret_key(TOKEN, APP_SECRET)):
         assert secret not in dump
+
+
+def old_official_group(now: int) -> tuple[OkDataset, dict[str, str]]:
+    """Topics of 25, 20, 12 and 1 days ago, and rules pinned 60 days ago."""
+    dataset = OkDataset()
+    dataset.add_group(GID, "Администрация", "Официальная группа")
+    ids = {"pinned": dataset.add_topic(GID, "Правила", created=now - 60 * DAY, pinned=True)}
+    for age in (25, 20, 12, 1):
+        ids[f"d{age}"] = dataset.add_topic(GID, f"Новость {age}", created=now - age * DAY)
+    ids["c12"] = dataset.add_comment(GID, ids["d12"], "Спасибо", author_id="5800000001", date=now - 11 * DAY)
+    return dataset, ids
+
+
+def test_comments_under_older_official_topics_are_read_when_their_count_changes(now: int) -> None:
+    dataset, ids = old_official_group(now)
+    official = SOURCE.model_copy(update={"official": True})
+    config = OkCrawlConfig(rescan_window=timedelta(days=2), backfill=timedelta(days=90))
+    with serve_in_thread(dataset, applications={APP_KEY: APP_SECRET}, tokens=[TOKEN]) as server:
+        collector = collector_for(server, config)
+        plain = list(collector.collect(SOURCE, None))[-1].cursor
+        cursor = list(collector.collect(official, None))[-1].cursor
+        assert set(cursor["window"]) == {ids[f"d{a}"] for a in (25, 20, 12, 1)}
+        complaint = dataset.add_comment(GID, ids["d20"], "Яму не засыпали!", author_id="5800000002")
+        answer = dataset.add_comment(GID, ids["d20"], "Передали в ЖКХ", as_group=True, reply_to=complaint)
+
+        missed = posts_of(list(collector.collect(SOURCE, plain)))  # an ordinary group: not looked at
+        assert complaint not in {post.post_id for post in missed}
+
+        before = server.count()
+        batches = list(collector.collect(official, cursor))
+        found = {post.post_id: post for post in posts_of(batches)}
+        assert found[complaint].parent_key == f"ok:{GID}:{ids['d20']}"
+        assert found[answer].author_is_community
+        assert found[ids["d20"]].metrics.comments == 2
+        assert ids["d25"] not in found and ids["d12"] not in found and ids["c12"] not in found
+        assert server.count() - before == 2  # one getTopics page, one getComments of the changed topic
+
+        dataset.delete_comment(GID, ids["d12"], ids["c12"])  # fewer: the whole discussion is read again
+        batches = list(collector.collect(official, batches[-1].cursor))
+        gone = {post.post_id: post for post in posts_of(batches)}
+        assert gone[ids["c12"]].is_deleted
+
+
+def test_an_unpinned_topic_is_stored_unpinned(now: int) -> None:
+    dataset, ids = old_official_group(now)
+    with serve_in_thread(dataset, applications={APP_KEY: APP_SECRET}, tokens=[TOKEN]) as server:
+        collector = collector_for(server, OkCrawlConfig(backfill=timedelta(days=90)))
+        batches, cursor = crawl(collector, None)
+        assert {p.post_id: p for p in posts_of(batches)}[ids["pinned"]].is_pinned
+        batches, cursor = crawl(collector, cursor)
+        assert {p.post_id: p for p in posts_of(batches)}[ids["pinned"]].is_pinned  # on every pass
+
+        dataset.groups[GID].topics[ids["pinned"]].pop("is_pinned")
+        batches, cursor = crawl(collector, cursor)
+        topic = {p.post_id: p for p in posts_of(batches)}[ids["pinned"]]
+        assert not topic.is_pinned and not topic.is_deleted and topic.text == "Правила"
+        batches, cursor = crawl(collector, cursor)
+        assert ids["pinned"] not in {p.post_id for p in posts_of(batches)}

@@ -17,6 +17,12 @@ and older than the re-scan window, re-yielding window topics (edits, counters) a
 tombstoning window topics that vanished; (2) comments of new topics and of window topics
 whose comment count changed, after the stored anchor.
 
+A group with a longer comment window (``crawlers.comment_window``: official pages, 30 days by
+default) is scanned back to that horizon; its older known topics are yielded again, and their
+comments read after the stored anchor, only when the topic's comment count changed. The pinned
+topic is yielded on every pass, whatever its age, and a topic pinned on the last pass that no
+longer is gets re-read with ``mediatopic.getByIds``, so an un-pin reaches the store.
+
 Comment edits and deletions: a window topic younger than ``comments_recheck``, or whose
 comment count went down, has its whole discussion read again from the start (``rescan``).
 Its comments come back (an edited text becomes a new revision in the post store), and a
@@ -28,7 +34,8 @@ cursor is plain JSON::
      "scan": null | {"anchor", "stop_ms", "top_ms", "window", "pinned_done"},
      "queue": ["<topic>", ...], "comment_anchors": {"<topic>": "<anchor>", ...},
      "comment_ids": {"<topic>": {"<comment>": unix date, ...}, ...},
-     "rescan": ["<topic>", ...], "pass": {"<comment>": unix date, ...}, "pass_anchor": null | "<anchor>"}
+     "rescan": ["<topic>", ...], "pass": {"<comment>": unix date, ...}, "pass_anchor": null | "<anchor>",
+     "pinned": {"<topic>": created_ms, ...}}
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawlers.base import Batch, SourceUnavailable
+from crawlers.comment_window import CommentWindows
 from crawlers.ok.client import OkClient
 from crawlers.ok.convert import (
     GROUP_TOPIC,
@@ -66,6 +74,8 @@ class OkCrawlConfig:
     rescan_window: timedelta = timedelta(days=3)
     comments_recheck: timedelta = timedelta(days=1)  # topics this young have every comment re-read
     backfill: timedelta = timedelta(days=14)
+    # older topics whose comments are still watched (official pages: 30 days)
+    comment_windows: CommentWindows = field(default_factory=CommentWindows)
 
 
 @dataclass
@@ -79,6 +89,7 @@ class _Cursor:
     rescan: list[str] = field(default_factory=list)
     seen_in_pass: dict[str, int] = field(default_factory=dict)
     pass_anchor: str | None = None
+    pinned: dict[str, int] = field(default_factory=dict)  # topic → created_ms, pinned on the last pass
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
@@ -100,6 +111,7 @@ class _Cursor:
             rescan=[str(topic) for topic in data.get("rescan") or ()],
             seen_in_pass={str(c): int(d) for c, d in (data.get("pass") or {}).items()},
             pass_anchor=data.get("pass_anchor"),
+            pinned={str(k): int(v) for k, v in (data.get("pinned") or {}).items()},
         )
 
     def dump(self) -> dict[str, Any]:
@@ -114,6 +126,7 @@ class _Cursor:
             "rescan": list(self.rescan),
             "pass": dict(self.seen_in_pass),
             "pass_anchor": self.pass_anchor,
+            "pinned": dict(self.pinned),
         }
 
 
@@ -159,6 +172,7 @@ class OkGroupCollector:
                 "top_ms": state.max_created_ms,
                 "window": {},
                 "pinned_done": False,
+                "pinned": {},
             }
         try:
             if state.scan is not None:
@@ -175,6 +189,8 @@ class OkGroupCollector:
         scan = state.scan
         now = self.clock()
         window_start = int((now - self.config.rescan_window).timestamp() * 1000)
+        comment_window = self.config.comment_windows.for_source(source)
+        horizon_start = min(window_start, int((now - comment_window).timestamp() * 1000))
         recheck_start = int((now - self.config.comments_recheck).timestamp() * 1000)
         backfill_start = int((now - self.config.backfill).timestamp() * 1000)
         stop_ms = int(scan["stop_ms"])
@@ -195,21 +211,32 @@ class OkGroupCollector:
             done = not topics or not response.get("has_more")
             for topic in topics:
                 topic_id, created = str(topic["id"]), int(topic["created_ms"])
+                post = topic_to_post(topic, group_id=group_id, source_id=source.id, salt=self.salt)
+                comments = post.metrics.comments
+                known = state.window.get(topic_id)
                 if topic.get("is_pinned"):
-                    if scan["pinned_done"] or (created < window_start and created <= stop_ms):
+                    # on top whatever its age: yielded on every pass so the stored pin stays current
+                    # (``_vanished`` re-reads a topic un-pinned since)
+                    if scan["pinned_done"]:
                         continue
                     scan["pinned_done"] = True
-                elif created < window_start and (created <= stop_ms or created < backfill_start):
-                    done = True
-                    break
-                post = topic_to_post(topic, group_id=group_id, source_id=source.id, salt=self.salt)
+                    scan.setdefault("pinned", {})[topic_id] = created
+                elif created < window_start:
+                    if created < horizon_start and (created <= stop_ms or created < backfill_start):
+                        done = True
+                        break
+                    if created > stop_ms and created < backfill_start:
+                        continue  # never seen and older than the backfill: out of reach, as ever
+                    if created <= stop_ms:
+                        # a known topic past the re-scan window, inside the comment window
+                        scan["window"][topic_id] = [created, comments]
+                        if known is None or known[1] == comments:
+                            continue
                 posts.append(post)
                 raws.append(raw_payload(post, topic, fetched_at))
                 scan["top_ms"] = max(int(scan["top_ms"]), created)
-                comments = post.metrics.comments
-                if created >= window_start:
+                if created >= horizon_start:
                     scan["window"][topic_id] = [created, comments]
-                known = state.window.get(topic_id)
                 had = bool(state.comment_ids.get(topic_id))  # all of them may be gone now
                 fewer = known is not None and comments < known[1]
                 full = had and (created >= recheck_start or fewer)  # edits and deletions: read it all
@@ -226,11 +253,12 @@ class OkGroupCollector:
                         state.rescan.append(topic_id)
             scan["anchor"] = response.get("anchor") or scan["anchor"]
             if done:
-                gone_posts, gone_raws = self._vanished(source, group_id, state, window_start, fetched_at)
+                gone_posts, gone_raws = self._vanished(source, group_id, state, horizon_start, fetched_at)
                 posts += gone_posts
                 raws += gone_raws
                 state.max_created_ms = max(stop_ms, int(scan["top_ms"]))
                 state.window = scan["window"]
+                state.pinned = dict(scan.get("pinned") or {})
                 state.comment_anchors = {
                     topic: anchor
                     for topic, anchor in state.comment_anchors.items()
@@ -249,10 +277,15 @@ class OkGroupCollector:
     def _vanished(
         self, source: Source, group_id: str, state: _Cursor, window_start: int, fetched_at: datetime
     ) -> tuple[list[Post], list[RawPayload]]:
-        """Window topics the scan did not see again: deleted (tombstones) or still there (re-yielded)."""
+        """Window topics the scan did not see again: deleted (tombstones) or still there (re-yielded);
+        and topics pinned on the last pass that are not pinned now (their ``is_pinned`` is stale)."""
         assert state.scan is not None
         seen = state.scan["window"]
         missing = {k: v for k, v in state.window.items() if k not in seen and v[0] >= window_start}
+        pinned_now = state.scan.get("pinned") or {}
+        for topic_id, created in state.pinned.items():
+            if topic_id not in pinned_now and topic_id not in seen:
+                missing.setdefault(topic_id, [created, 0])
         if not missing:
             return [], []
         response = self.client.call("mediatopic.getByIds", topic_ids=sorted(missing), fields=TOPIC_FIELDS)
