@@ -381,3 +381,61 @@ def test_the_login_command_needs_the_api_credentials_first(monkeypatch: pytest.M
     result = CliRunner().invoke(app, ["telegram-login"])
     assert result.exit_code == 2
     assert "INFOPOLE_TELEGRAM_API_ID" in result.output
+
+
+def old_official_channel() -> tuple[FakeTelegramGateway, dict[str, int]]:
+    """Posts of 25, 20, 12 and 1 days ago, and rules pinned 60 days ago."""
+    gateway = FakeTelegramGateway()
+    gateway.add_channel(CHANNEL, "Администрация", first_id=501)
+    ids = {"pinned": gateway.post(CHANNEL, "Правила", date=NOW - timedelta(days=60), pinned=True)}
+    for age in (25, 20, 12, 1):
+        ids[f"d{age}"] = gateway.post(CHANNEL, f"Новость {age}", date=NOW - timedelta(days=age))
+    return gateway, ids
+
+
+def tg_key(post_id: int) -> str:
+    return f"telegram:{CHANNEL}:{post_id}"
+
+
+def test_comments_under_older_official_posts_are_read_when_their_thread_moves() -> None:
+    gateway, ids = old_official_channel()
+    built = collector(gateway, backfill=timedelta(days=90))
+    official = source().model_copy(update={"official": True})
+    plain = list(built.collect(source(), None))[-1].cursor
+    cursor = list(built.collect(official, None))[-1].cursor
+    assert set(cursor["window"]) == {str(ids[f"d{a}"]) for a in (25, 20, 12, 1)}
+    complaint = gateway.comment(CHANNEL, ids["d20"], "Яму не засыпали!", user_id=777, date=NOW)
+    answer = gateway.comment(
+        CHANNEL, ids["d20"], "Передали в ЖКХ", as_channel=True, date=NOW, reply_to=complaint
+    )
+
+    missed = posts_of(list(built.collect(source(), plain)))  # an ordinary channel: not looked at
+    assert not [p for p in missed.values() if p.kind is PostKind.COMMENT]
+
+    gateway.calls.clear()
+    batches = list(built.collect(official, cursor))
+    found = posts_of(batches)
+    comments = {p.post_id: p for p in found.values() if p.kind is PostKind.COMMENT}
+    assert set(comments) == {str(complaint), str(answer)}
+    assert comments[str(answer)].reply_to_key == comments[str(complaint)].key
+    assert found[tg_key(ids["d20"])].metrics.comments == 2
+    assert tg_key(ids["d25"]) not in found and tg_key(ids["d12"]) not in found  # unchanged: not yielded
+    assert [call[0] for call in gateway.calls].count("iter_replies") == 1  # only the changed thread
+    again = posts_of(list(built.collect(official, batches[-1].cursor)))
+    assert not [p for p in again.values() if p.kind is PostKind.COMMENT]
+
+
+def test_an_unpinned_post_is_stored_unpinned() -> None:
+    gateway, ids = old_official_channel()
+    built = collector(gateway, backfill=timedelta(days=90))
+    batches, cursor = crawl(built, None)
+    assert posts_of(batches)[tg_key(ids["pinned"])].is_pinned
+    batches, cursor = crawl(built, cursor)
+    assert posts_of(batches)[tg_key(ids["pinned"])].is_pinned  # read again on every pass
+
+    gateway.pin(CHANNEL, ids["pinned"], pinned=False)
+    batches, cursor = crawl(built, cursor)
+    post = posts_of(batches)[tg_key(ids["pinned"])]
+    assert not post.is_pinned and not post.is_deleted and post.text == "Правила"
+    batches, cursor = crawl(built, cursor)
+    assert tg_key(ids["pinned"]) not in posts_of(batches)  # 60 days old, no longer pinned: left alone

@@ -16,13 +16,21 @@ One crawl of a channel is two phases, both resumable from the cursor of any batc
    (``comment_ids``) that the thread no longer has was deleted and is yielded as such. A
    thread that could not be read to its end marks nothing.
 
+A channel with a longer comment window (``crawlers.comment_window``: official pages, 30 days by
+default) keeps its posts of that horizon in ``window``, so the scan reaches back to them; such an
+older post is yielded again, and its thread read after the stored comment id, only when
+``replies.max_id`` moved (or ``replies.replies`` fell, or its pin changed). Posts pinned on the
+last pass (``pinned``) below the scan's floor are re-read one by one on every pass
+(``iter_messages`` between the id's neighbours), so an un-pin reaches the store.
+
 ``FloodWaitError`` (and slow-mode waits) become ``RateLimited(retry_after=seconds)``: the
 scheduler parks the source and comes back, nothing sleeps. The cursor is plain JSON::
 
     {"version": 1, "max_id": 1234, "window": {"1230": published_unix, ...},
      "scan": null | {"floor", "offset_id", "top", "seen": {...}},
      "comments": {"1230": last comment id, ...}, "queue": [post ids], "rescan": [post ids],
-     "comment_ids": {"1230": {"<chat>:<comment id>": published_unix, ...}, ...}}
+     "comment_ids": {"1230": {"<chat>:<comment id>": published_unix, ...}, ...},
+     "pinned": {"1200": published_unix, ...}}
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from crawlers.base import (
     SourceUnavailable,
     TransientError,
 )
+from crawlers.comment_window import CommentWindows
 from crawlers.telegram.convert import (
     comment_to_record,
     comment_tombstone,
@@ -99,6 +108,8 @@ class ApiCrawlConfig:
     )  # posts this young have their whole thread re-read; 0: never
     backfill: timedelta = timedelta(days=14)
     batch_size: int = 100
+    # older posts whose comments are still watched (official channels: 30 days)
+    comment_windows: CommentWindows = field(default_factory=CommentWindows)
 
 
 @dataclass
@@ -110,6 +121,7 @@ class _Cursor:
     queue: list[int] = field(default_factory=list)
     rescan: list[int] = field(default_factory=list)
     comment_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    pinned: dict[str, int] = field(default_factory=dict)  # post id → published, pinned on the last pass
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> _Cursor:
@@ -129,6 +141,7 @@ class _Cursor:
                 str(post): {str(c): int(d) for c, d in ids.items()}
                 for post, ids in (data.get("comment_ids") or {}).items()
             },
+            pinned={str(k): int(v) for k, v in (data.get("pinned") or {}).items()},
         )
 
     def dump(self) -> dict[str, Any]:
@@ -141,6 +154,7 @@ class _Cursor:
             "queue": list(self.queue),
             "rescan": list(self.rescan),
             "comment_ids": {post: dict(ids) for post, ids in self.comment_ids.items()},
+            "pinned": dict(self.pinned),
         }
 
 
@@ -188,6 +202,7 @@ class TelegramApiCollector:
                 "offset_id": 0,
                 "top": state.max_id,
                 "seen": {},
+                "pinned": {},
             }
         try:
             if state.scan is not None:
@@ -205,6 +220,10 @@ class TelegramApiCollector:
         scan = state.scan
         now = self.clock()
         window_start = int((now - self.config.rescan_window).timestamp())
+        horizon_start = window_start
+        if source.kind is SourceKind.TG_CHANNEL:  # a chat's messages have no comments to watch
+            comment_window = self.config.comment_windows.for_source(source)
+            horizon_start = min(window_start, int((now - comment_window).timestamp()))
         backfill_start = int((now - self.config.backfill).timestamp())
         recheck = self.config.comments_recheck
         recheck_start = int((now - recheck).timestamp()) if recheck else None
@@ -223,11 +242,11 @@ class TelegramApiCollector:
                 message = None  # a first crawl stops at the backfill horizon
             if message is not None and isinstance(message, types.Message):
                 post = post_to_record(message, channel=channel, source_id=source.id, salt=self.salt)
-                posts.append(post)
-                raws.append(raw_payload(post, message, self.clock()))
                 published = int(post.published_at.timestamp())
-                if published >= window_start:
+                if published >= horizon_start:
                     scan["seen"][post.post_id] = published
+                if message.pinned:
+                    scan.setdefault("pinned", {})[post.post_id] = published
                 scan["top"] = max(int(scan["top"]), message.id)
                 scan["offset_id"] = message.id
                 replies = message.replies
@@ -237,6 +256,11 @@ class TelegramApiCollector:
                 young = recheck_start is not None and published >= recheck_start
                 fewer = (replies.replies if replies else 0) < len(known)
                 full = bool(known) and (young or fewer)  # edits and deletions: the whole thread again
+                pin_changed = bool(message.pinned) != (post.post_id in state.pinned)
+                older = published < window_start and message.id <= state.max_id
+                if not older or newer or full or pin_changed:  # an older post only when it changed
+                    posts.append(post)
+                    raws.append(raw_payload(post, message, self.clock()))
                 if (newer or full) and message.id not in queued:
                     state.queue.append(message.id)
                     queued.add(message.id)
@@ -246,9 +270,11 @@ class TelegramApiCollector:
                 scan["offset_id"] = message.id  # a service message: nothing to store
             done = message is None
             if done:
-                posts += self._tombstones(source, channel, state, window_start)
+                posts += self._tombstones(source, channel, state, horizon_start)
+                posts += self._unpinned(source, channel, state, raws)
                 state.max_id = int(scan["top"])
-                state.window = {k: v for k, v in scan["seen"].items() if v >= window_start}
+                state.window = {k: v for k, v in scan["seen"].items() if v >= horizon_start}
+                state.pinned = dict(scan.get("pinned") or {})
                 state.comments = {
                     k: v for k, v in state.comments.items() if k in state.window or int(k) in queued
                 }
@@ -273,6 +299,35 @@ class TelegramApiCollector:
         if gone:
             log.info("Telegram %s: %d posts deleted", channel, len(gone))
         return gone
+
+    def _unpinned(self, source: Source, channel: str, state: _Cursor, raws: list[RawPayload]) -> list[Post]:
+        """Posts pinned on the last pass that the scan did not reach, read again one by one: their
+        pin (still there, or gone) is stored again; one no longer there is yielded as deleted."""
+        assert state.scan is not None
+        seen, pinned_now = state.scan["seen"], state.scan.setdefault("pinned", {})
+        posts: list[Post] = []
+        for key, published in sorted(state.pinned.items(), key=lambda item: int(item[0])):
+            if key in seen or key in pinned_now:
+                continue
+            post_id = int(key)
+            try:
+                found = [
+                    m
+                    for m in self.gateway.iter_messages(channel, min_id=post_id - 1, offset_id=post_id + 1)
+                    if isinstance(m, types.Message) and m.id == post_id
+                ]
+            except Exception as exc:
+                raise translate(exc, "messages.getHistory") from None
+            if not found:
+                when = datetime.fromtimestamp(published, tz=UTC)
+                posts.append(tombstone(channel, post_id, when, source_id=source.id))
+                continue
+            post = post_to_record(found[0], channel=channel, source_id=source.id, salt=self.salt)
+            posts.append(post)
+            raws.append(raw_payload(post, found[0], self.clock()))
+            if found[0].pinned:
+                pinned_now[key] = published
+        return posts
 
     # ------------------------------------------------------------------ phase 2: comments
 
