@@ -1,11 +1,13 @@
 """``infopole sources …``: discovery of candidate sources, the administrator's decision, collector health.
 
-The municipality file stays the source of truth: approving a candidate prints the snippet
-to add to the file, it never rewrites the file.
+The municipality file stays the source of truth: approving a candidate adds it there as a source
+(``dashboards.candidate_approval``, the same edit as the dashboard's sources page, audited); a
+refused edit leaves the candidate new.
 """
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -26,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 err = Console(stderr=True)
+CLI_CLIENT = "cli"  # the audit trail's "from where" for commands run in a shell
 
 
 def _store(runtime: Runtime) -> Any:
@@ -126,13 +129,52 @@ def approve(
     municipality: MunicipalityOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Одобрить кандидата и напечатать фрагмент для файла муниципалитета / approve, print the YAML."""
-    from crawlers.discovery.run import source_yaml
+    """Одобрить кандидата: он добавляется источником в файл муниципалитета / approve, add to the file."""
+    from dashboards.candidate_approval import (
+        APPROVED_ACTION,
+        OBJECT_TYPE,
+        REFUSED_ACTION,
+        CandidateNotFound,
+        approve_candidate,
+        refusal_after,
+    )
+    from dashboards.source_file import SourceEditError
+    from infopole.domain.user import AuditEvent
+    from infopole.storage.audit import AuditLog
 
     with _runtime(municipality, data_dir) as runtime:
-        candidate = _decide(runtime, candidate_id, CandidateStatus.APPROVED)
-        typer.echo(f"# Добавьте в раздел sources: файла муниципалитета (оценка {candidate.score:.2f}):")
-        typer.echo(source_yaml(candidate, (s.id for s in runtime.municipality.sources)), nl=False)
+        path = runtime.settings.municipality_file
+        if path is None:
+            err.print("Файл муниципалитета не задан / no municipality file")
+            raise typer.Exit(2)
+        store, audit, now = _store(runtime), AuditLog(runtime.db), datetime.now(UTC)
+        before = store.get(candidate_id)
+        status_before = {"status": before.status.value} if before else None
+        try:
+            approval = approve_candidate(path, store, candidate_id, now)
+        except CandidateNotFound:
+            err.print(f"Нет кандидата {candidate_id} / no such candidate")
+            raise typer.Exit(2) from None
+        except SourceEditError as error:
+            audit.record(AuditEvent(now, _actor(), REFUSED_ACTION, OBJECT_TYPE, str(candidate_id),
+                                    status_before, refusal_after(str(error)), CLI_CLIENT))  # fmt: skip
+            err.print(f"Не одобрен, решение не записано / not approved: {error}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        audit.record(AuditEvent(now, _actor(), APPROVED_ACTION, OBJECT_TYPE, str(candidate_id),
+                                status_before, approval.audit_after(), CLI_CLIENT))  # fmt: skip
+        source = approval.source
+        typer.echo(f"Одобрен и добавлен в {path} как источник / approved, added as: {source.id}")
+        typer.echo(
+            f"  {source.kind.value} {source.target} «{source.title}» {source.settlement or ''}".rstrip()
+        )
+
+
+def _actor() -> str:
+    """Who approved from the shell, for the audit trail: the operating-system account."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in a bare container
+        return CLI_CLIENT
 
 
 @app.command()

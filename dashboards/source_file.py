@@ -16,10 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from crawlers.discovery.run import candidate_source_id
 from infopole.config.municipality import ConfigError, Municipality, parse_municipality
+from infopole.domain.candidate import Candidate
 from infopole.domain.source import Source
 
 YAML_WIDTH = 4096  # never re-wrap an administrator's long lines
@@ -67,6 +70,44 @@ def add_source(text: str, source: Source, filename: str) -> tuple[str, Municipal
         sources.append(entry)
 
     return _edit(text, filename, append)
+
+
+def add_candidate(text: str, candidate: Candidate, filename: str) -> tuple[str, Municipality, Source]:
+    """The file with an approved discovery candidate added as a source, and that source.
+
+    The id comes from the candidate's address (``crawlers.discovery.run.candidate_source_id``),
+    unique in the file; the settlement is kept only when it is one of the file's own. A candidate
+    whose page the file already collects (same kind and target) is refused, not added twice.
+    """
+    try:
+        municipality = parse_municipality(text, filename)
+    except ConfigError as error:
+        reasons = "; ".join(f"{p.field or 'файл'}: {p.message}" for p in error.problems)
+        raise SourceEditError(f"файл муниципалитета сейчас не проходит проверку: {reasons}") from error
+    for existing in municipality.sources:
+        if existing.kind is candidate.kind and _same_target(existing.target, candidate.target):
+            raise SourceEditError(
+                f"{candidate.kind.value} «{candidate.target}» уже есть в файле как источник «{existing.id}»"
+            )
+    known = municipality.settlement(candidate.settlement) if candidate.settlement else None
+    try:
+        source = Source(
+            id=candidate_source_id(candidate, (s.id for s in municipality.sources)),
+            kind=candidate.kind,
+            title=candidate.title.strip() or candidate.target,
+            target=candidate.target,
+            settlement=known.name if known else None,
+        )
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]) for e in error.errors())
+        raise SourceEditError(f"из кандидата не получается источник: {reasons}") from error
+    new_text, edited = add_source(text, source, filename)
+    return new_text, edited, source
+
+
+def _same_target(a: str, b: str) -> bool:
+    """Targets as the platforms compare them: Telegram usernames ignore case and a leading ``@``."""
+    return a.strip().lstrip("@").casefold() == b.strip().lstrip("@").casefold()
 
 
 def remove_source(text: str, source_id: str, filename: str) -> tuple[str, Municipality]:

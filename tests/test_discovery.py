@@ -4,6 +4,7 @@ the administrator's decision through the CLI."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,10 +145,12 @@ def test_approved_candidate_yields_a_valid_sources_entry(municipality: Municipal
 
 
 def test_cli_discover_list_approve_reject(vk_server: FakeVkServer, tmp_path: Path) -> None:
+    file = tmp_path / KINGISEPP.name  # approval edits the file: a copy, not the packaged example
+    shutil.copy(KINGISEPP, file)
     env = {
         "INFOPOLE_VK_TOKEN": TOKEN,
         "INFOPOLE_VK_API_URL": vk_server.url,
-        "INFOPOLE_MUNICIPALITY_FILE": str(KINGISEPP),
+        "INFOPOLE_MUNICIPALITY_FILE": str(file),
         "INFOPOLE_DATA_DIR": str(tmp_path),
     }
     runner = CliRunner()
@@ -158,6 +161,7 @@ def test_cli_discover_list_approve_reject(vk_server: FakeVkServer, tmp_path: Pat
     listed = runner.invoke(app, ["sources", "candidates"], env=env)
     assert listed.exit_code == 0 and "Кандидатов: 3" in listed.output
 
+    from infopole.storage.audit import AuditLog
     from infopole.storage.candidates import CandidateStore
     from infopole.storage.db import Database
 
@@ -166,16 +170,29 @@ def test_cli_discover_list_approve_reject(vk_server: FakeVkServer, tmp_path: Pat
     db.close()
     approved = runner.invoke(app, ["sources", "approve", str(stored["-100005"].id)], env=env)
     assert approved.exit_code == 0, approved.output
-    assert "kind: vk_wall\n    target: '-100005'" in approved.output
+    assert "added as: vk-ustluga-today" in approved.output
+    added = load_municipality(file).source("vk-ustluga-today")  # in the file itself, valid
+    assert (added.kind, added.target, added.settlement) == (SourceKind.VK_WALL, "-100005", "Усть-Луга")
+    again_approved = runner.invoke(app, ["sources", "approve", str(stored["-100005"].id)], env=env)
+    assert again_approved.exit_code == 1 and "уже одобрен" in again_approved.output
+    assert file.read_text(encoding="utf-8").count("-100005") == 1, "not added twice"
     rejected = runner.invoke(app, ["sources", "reject", str(stored["-100006"].id)], env=env)
     assert rejected.exit_code == 0
 
     again = runner.invoke(app, ["sources", "discover", "-p", "vk"], env=env)
-    assert "Новых / new: 0; обновлено / updated: 3" in again.output
+    assert "Новых / new: 0; обновлено / updated: 2" in again.output, "the approved page is a source now"
     new_only = runner.invoke(app, ["sources", "candidates"], env=env)
     assert "Кандидатов: 1" in new_only.output, "decisions survive a new discovery run"
     assert runner.invoke(app, ["sources", "approve", "999"], env=env).exit_code == 2
-    assert KINGISEPP.read_text(encoding="utf-8").count("-100005") == 0, "the municipality file is untouched"
+    assert KINGISEPP.read_text(encoding="utf-8").count("-100005") == 0, "the packaged example is untouched"
+    db = Database(f"sqlite:///{tmp_path / 'infopole.db'}")
+    events = [e for e in AuditLog(db).latest() if e.object_type == "source_candidate"]
+    db.close()
+    assert [(e.action, e.object_id, e.client) for e in reversed(events)] == [
+        ("candidate.approved", str(stored["-100005"].id), "cli"),
+        ("candidate.approve.refused", str(stored["-100005"].id), "cli"),
+    ]
+    assert events[-1].after and events[-1].after["source"]["id"] == "vk-ustluga-today"
 
     health = runner.invoke(app, ["sources", "health"], env=env)
     assert "vk-adm-kingisepp" in health.output and "unknown" in health.output

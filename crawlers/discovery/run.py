@@ -66,8 +66,9 @@ def discover(
     return run
 
 
-def source_yaml(candidate: Candidate, existing_ids: Iterable[str] = ()) -> str:
-    """The ``sources:`` entry to add to the municipality file for an approved candidate."""
+def candidate_source_id(candidate: Candidate, existing_ids: Iterable[str] = ()) -> str:
+    """A source id for an approved candidate: platform prefix and the page's address (its screen
+    name from the URL, else the target), made unique among ``existing_ids`` with ``-2``, ``-3``…"""
     prefix = {SourceKind.VK_WALL: "vk", SourceKind.OK_GROUP: "ok"}.get(candidate.kind, "tg")
     slug = candidate.url.rstrip("/").rsplit("/", 1)[-1] if candidate.url else candidate.target
     base = re.sub(r"[^a-z0-9]+", "-", f"{prefix}-{slug}".lower()).strip("-")[:70] or prefix
@@ -75,6 +76,12 @@ def source_yaml(candidate: Candidate, existing_ids: Iterable[str] = ()) -> str:
     source_id, n = base, 2
     while source_id in taken:
         source_id, n = f"{base}-{n}", n + 1
+    return source_id
+
+
+def source_yaml(candidate: Candidate, existing_ids: Iterable[str] = ()) -> str:
+    """The ``sources:`` entry for an approved candidate, as text (what approval writes to the file)."""
+    source_id = candidate_source_id(candidate, existing_ids)
     title = candidate.title.replace("'", "''")
     lines = [
         f"  - id: {source_id}",

@@ -1,8 +1,10 @@
 """The information field's sources: collector health (``crawlers.health``, the same verdicts as
-the CLI and the silence alert) and the candidates discovery found. Approving a candidate records
-the decision. The administrator adds and removes sources here too: that edits the municipality
-file itself (``dashboards.source_file``: validated, atomic), which stays the one reviewed
-description of the information field, read by the flows at every run."""
+the CLI and the silence alert) and the candidates discovery found. Approving a candidate adds it
+to the municipality file as a source (``dashboards.candidate_approval``, the same as ``infopole
+sources approve``); a refused edit leaves it pending. The administrator adds and removes sources
+here too: that edits the municipality file itself (``dashboards.source_file``: validated,
+atomic), which stays the one reviewed description of the information field, read by the flows
+at every run."""
 
 import threading
 from typing import Annotated
@@ -12,6 +14,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from crawlers.health import report
+from dashboards.candidate_approval import (
+    APPROVED_ACTION,
+    OBJECT_TYPE,
+    REFUSED_ACTION,
+    CandidateNotFound,
+    approve_candidate,
+    refusal_after,
+)
 from dashboards.roles import Permission
 from dashboards.source_file import SourceEditError, add_source, remove_source, write_atomically
 from dashboards.web import Signed, Web
@@ -73,9 +83,11 @@ def router(web: Web) -> APIRouter:
         signed: Annotated[Signed, Depends(web.viewer(Permission.SOURCES))],
         added: str = "",
         removed: str = "",
+        approved: str = "",
     ) -> HTMLResponse:
         ok = f"Источник «{added}» добавлен в файл муниципалитета." if added else ""
         ok = f"Источник «{removed}» удалён из файла муниципалитета." if removed else ok
+        ok = f"Кандидат одобрен: источник «{approved}» добавлен в файл муниципалитета." if approved else ok
         return page(request, signed, ok=ok)
 
     def edit(request: Request, signed: Signed, source_id: str, adding: Source | None) -> Response:
@@ -147,26 +159,50 @@ def router(web: Web) -> APIRouter:
     ) -> Response:
         return edit(request, signed, source_id, None)
 
-    @api.post("/sources/candidates/{candidate_id}")
+    @api.post("/sources/candidates/{candidate_id}", response_model=None)
     def decide(
         request: Request,
         candidate_id: int,
         signed: Annotated[Signed, Depends(web.actor(Permission.ADMIN))],
         decision: Annotated[str, Form()],
-    ) -> RedirectResponse:
-        status = CandidateStatus.APPROVED if decision == "approve" else CandidateStatus.REJECTED
+    ) -> Response:
+        if decision == "approve":
+            return approve(request, signed, candidate_id)
         before = candidates.get(candidate_id)
         if before is not None:
-            candidates.decide(candidate_id, status, web.now())
+            candidates.decide(candidate_id, CandidateStatus.REJECTED, web.now())
         web.audit(
             request,
             signed.user.login,
-            f"candidate.{status.value}",
-            "source_candidate",
+            f"candidate.{CandidateStatus.REJECTED.value}",
+            OBJECT_TYPE,
             str(candidate_id),
             before={"status": before.status.value} if before else None,
-            after={"status": status.value} if before else None,
+            after={"status": CandidateStatus.REJECTED.value} if before else None,
         )
         return RedirectResponse("/sources#candidates", status_code=303)
+
+    def approve(request: Request, signed: Signed, candidate_id: int) -> Response:
+        """The candidate goes into the file as a source, then is marked approved: one audit event."""
+        before = candidates.get(candidate_id)
+        status_before = {"status": before.status.value} if before else None
+        try:
+            if path is None:
+                raise SourceEditError("файл муниципалитета не задан")
+            with editing:
+                approval = approve_candidate(path, candidates, candidate_id, web.now())
+        except CandidateNotFound:
+            web.audit(request, signed.user.login, REFUSED_ACTION, OBJECT_TYPE, str(candidate_id),
+                      after={"error": "no such candidate"})  # fmt: skip
+            return page(request, signed, error="Такого кандидата нет.", status_code=404)
+        except SourceEditError as error:
+            web.audit(request, signed.user.login, REFUSED_ACTION, OBJECT_TYPE, str(candidate_id),
+                      before=status_before, after=refusal_after(str(error)))  # fmt: skip
+            title = f"«{before.title}» " if before else ""
+            message = f"Кандидат {title}не одобрен и остаётся в списке: {error}"
+            return page(request, signed, error=message, status_code=400)
+        web.audit(request, signed.user.login, APPROVED_ACTION, OBJECT_TYPE, str(candidate_id),
+                  before=status_before, after=approval.audit_after())  # fmt: skip
+        return RedirectResponse(f"/sources?approved={approval.source.id}#configured", status_code=303)
 
     return api
