@@ -99,24 +99,37 @@ class Runtime:
     @cached_property
     def collectors(self) -> dict[SourceKind, Collector]:
         """Collectors for the source kinds this installation has credentials for."""
+        from crawlers.comment_window import CommentWindows
+        from infopole.gospabliki.windows import comment_windows
+
         collectors: dict[SourceKind, Collector] = {}
+        # official pages: comments of older posts too (a runtime without a municipality file: defaults)
+        configured = self._municipality is not None or self.settings.municipality_file is not None
+        windows = comment_windows(self.municipality) if configured else CommentWindows()
         if self.settings.vk_token is not None:
             from crawlers.vk.client import VkClient
             from crawlers.vk.search import VkSearchCollector
-            from crawlers.vk.wall import VkWallCollector
+            from crawlers.vk.wall import VkWallCollector, WallCrawlConfig
 
             # one client per process; its rate limit and parked methods are shared through the database
             client = VkClient.from_settings(self.settings, db=self.db)
-            collectors[SourceKind.VK_WALL] = VkWallCollector.from_settings(self.settings, client=client)
+            collectors[SourceKind.VK_WALL] = VkWallCollector.from_settings(
+                self.settings, client=client, config=WallCrawlConfig(comment_windows=windows)
+            )
             collectors[SourceKind.VK_SEARCH] = VkSearchCollector.from_settings(self.settings, client=client)
         if self.settings.ok_access_token is not None:
-            from crawlers.ok import OkGroupCollector
+            from crawlers.ok import OkCrawlConfig, OkGroupCollector
 
-            collectors[SourceKind.OK_GROUP] = OkGroupCollector.from_settings(self.settings)
+            collectors[SourceKind.OK_GROUP] = OkGroupCollector.from_settings(
+                self.settings, config=OkCrawlConfig(comment_windows=windows)
+            )
         if self.settings.telegram_session is not None:
-            from crawlers.telegram.api_collector import TelegramApiCollector
+            from crawlers.telegram.api_collector import ApiCrawlConfig, TelegramApiCollector
 
-            api = TelegramApiCollector.from_settings(self.settings)  # one Telethon connection per process
+            # one Telethon connection per process
+            api = TelegramApiCollector.from_settings(
+                self.settings, config=ApiCrawlConfig(comment_windows=windows)
+            )
             collectors[SourceKind.TG_CHANNEL] = collectors[SourceKind.TG_CHAT] = api
         else:  # public channels are readable without credentials through the t.me/s web preview
             from crawlers.telegram.preview_collector import TelegramPreviewCollector

@@ -27,6 +27,7 @@ from infopole.config.municipality import Municipality, parse_municipality
 from infopole.config.settings import Settings
 from infopole.domain.alert import AlertKind
 from infopole.domain.post import Platform, Post, PostKind
+from infopole.domain.source import SourceKind
 from infopole.gospabliki.checks import Check, Light
 from infopole.gospabliki.comments import CommentKind, check_comments
 from infopole.gospabliki.compute import PageView, compute, current
@@ -504,3 +505,70 @@ def test_vk_subscribers_of_communities_written_as_screen_names_and_links() -> No
         again = measure(Readers(vk=client, vk_owners=collector.resolver), sources[:1])
         assert again.recorded == {"adm": 2000}
         assert server.count("utils.resolveScreenName") == resolves
+
+
+def test_a_late_complaint_under_an_old_official_post_and_an_unpin_reach_the_checks(tmp_path: Path) -> None:
+    """The collector watches comments of official posts for ``gospabliki.comments_window_days``
+    (re-reading a post only when its comment count moved), and keeps the pinned state current."""
+    from crawlers.vk.wall import WallCrawlConfig as Config
+    from infopole.gospabliki.windows import comment_windows
+    from nlp.analyzer import Analyzer
+
+    municipality = parse_municipality(YAML)
+    db = Database(f"sqlite:///{tmp_path / 'infopole.db'}")
+    store, gospabliki = PostStore(db), GospablikiStore(db)
+    data = VkDataset()
+    data.add_wall(ADMIN, "Администрация района")
+    data.add_wall(SCHOOL, "Школа № 1")
+    rules = data.add_post(ADMIN, "Правила сообщества", date=at(1, month=9), is_pinned=True, from_id=ADMIN)
+    old = data.add_post(ADMIN, "График отключения горячей воды", date=at(10), from_id=ADMIN)  # 20 days
+    data.add_post(ADMIN, "Новости района", date=at(29), from_id=ADMIN)
+    first_crawl = NOW - timedelta(hours=6)
+    config = Config(backfill=timedelta(days=120), comment_windows=comment_windows(municipality))
+
+    def crawl(when: datetime) -> None:
+        collector = VkWallCollector(client, salt=SALT, config=config, clock=lambda: when)
+        report = steps.crawl(municipality, store, {SourceKind.VK_WALL: collector}, clock=lambda: when)
+        assert report.sources_failed == {}
+
+    def status() -> dict[Check, str]:
+        steps.analyse(store, analyzer, clock=lambda: NOW)
+        (admin,) = [
+            v for v in current(gospabliki, municipality, NOW, salt=SALT) if v.stats.page.source == "vk-adm"
+        ]
+        return {finding.check: finding.text for finding in admin.status.findings}
+
+    analyzer = Analyzer.load(municipality)
+    with serve_in_thread(data, tokens=[TOKEN]) as server:
+        client = VkClient(TOKEN, api_url=server.url, requests_per_second=1000.0)
+        crawl(first_crawl)
+        assert "01.09.2026" in status()[Check.ACTUALITY]  # the rules are three months old
+        complaint = data.add_comment(
+            ADMIN,
+            old,
+            "Третий день нет горячей воды на Октябрьской 5, безобразие!",
+            from_id=503,
+            date=at(30, 4),
+        )
+        answer = data.add_comment(
+            ADMIN,
+            old,
+            "Бригада уже работает, воду дадут к вечеру.",
+            from_id=ADMIN,
+            reply_to=complaint,
+            date=at(30, 6),
+        )
+        data.walls[ADMIN].posts[rules].pop("is_pinned")
+        crawl(NOW)
+    found = status()
+    assert Check.ACTUALITY not in found  # the un-pin reached the store
+    (admin,) = [
+        v.stats for v in current(gospabliki, municipality, NOW, salt=SALT) if v.stats.page.source == "vk-adm"
+    ]
+    checks = {check.comment.key: check for check in admin.checks}
+    assert checks[key(complaint)].kind is CommentKind.COMPLAINT
+    assert checks[key(complaint)].answer_key == key(answer) and checks[key(complaint)].answer_hours == 2.0
+    with db.session() as session:
+        pinned = session.scalar(select(PostRow.is_pinned).where(PostRow.key == key(rules)))
+    assert pinned is False
+    db.close()
