@@ -927,8 +927,11 @@ def test_administrator_adds_and_removes_a_source_and_approves_a_candidate(
         [Candidate(SourceKind.VK_WALL, "-200777", "Подслушано Усть-Луга", settlement="Усть-Луга")],
         datetime.now(UTC),
     )
-    candidate = next(c for c in store.list(CandidateStatus.NEW) if c.target == "-200777")
     official = served.runtime.municipality.official_pages[0].source
+    present = next(s for s in load_municipality(file).sources if s.kind is SourceKind.VK_WALL and s.target)
+    store.save([Candidate(SourceKind.VK_WALL, present.target, "Уже в файле")], datetime.now(UTC))
+    pending = {c.target: c for c in store.list(CandidateStatus.NEW)}
+    candidate, duplicate = pending["-200777"], pending[present.target]
     with _served_with(served, municipality_file=file) as edited:
         page = _page(browser, edited)
         _login(page, ROLE_LOGIN[Role.ADMINISTRATOR])
@@ -974,6 +977,24 @@ def test_administrator_adds_and_removes_a_source_and_approves_a_candidate(
         page.click(f"form[action='/sources/candidates/{candidate.id}'] button[value=approve]")
         decided = store.get(candidate.id or 0)
         assert decided is not None and decided.status is CandidateStatus.APPROVED
+        assert "одобрен" in page.inner_text(".flash") and "vk-200777" in page.inner_text(".flash")
+        approved = load_municipality(file).source("vk-200777")  # in the file itself, valid
+        assert (approved.kind, approved.target, approved.title, approved.settlement) == (
+            SourceKind.VK_WALL, "-200777", "Подслушано Усть-Луга", "Усть-Луга",
+        )  # fmt: skip
+        assert "vk-200777" in page.inner_text("#configured-list")
+        assert "Подслушано Усть-Луга" not in page.inner_text("#candidate-list")  # no longer pending
+        _shot(page, "administrator-candidate-approved")
+
+        # a page the file already collects: refused with the reason, the candidate stays pending
+        before = file.read_text(encoding="utf-8")
+        page.click(f"form[action='/sources/candidates/{duplicate.id}'] button[value=approve]")
+        assert f"уже есть в файле как источник «{present.id}»" in page.inner_text(".flash")
+        assert "остаётся в списке" in page.inner_text(".flash")
+        assert "Уже в файле" in page.inner_text("#candidate-list")
+        assert file.read_text(encoding="utf-8") == before
+        still = store.get(duplicate.id or 0)
+        assert still is not None and still.status is CandidateStatus.NEW
         with edited.runtime.db.session() as session:
             actions = set(
                 session.scalars(
@@ -986,6 +1007,7 @@ def test_administrator_adds_and_removes_a_source_and_approves_a_candidate(
             "source.remove",
             "source.remove.refused",
             "candidate.approved",
+            "candidate.approve.refused",
         } <= actions
         page.context.close()
 
