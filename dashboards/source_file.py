@@ -6,6 +6,8 @@ round-trip (comments, order and quoting kept), the whole new file is validated b
 ``parse_municipality`` as ``infopole check`` before anything is written, and the write is atomic
 (a temporary file renamed over the old one). A change that would break the file — a duplicate id,
 removing a source that a госпаблик or an alert rule still names — is refused with the reasons.
+An approved discovery candidate goes in the same way (``add_candidate``), refused if the file
+already collects its page.
 """
 
 from __future__ import annotations
