@@ -274,6 +274,16 @@ def test_sla_at_risk_and_overdue_escalated_to_the_curator() -> None:
     assert "истёк 66.0 ч назад" in overdue.body and overdue.details["group"] == "sla:2"
 
 
+def test_sla_overdue_not_escalated_when_the_municipality_turns_escalation_off() -> None:
+    # the cases step then records no escalation on the case, so the alert must not name the куратор
+    friday = datetime(2026, 11, 20, 10, tzinfo=TZ)
+    policy = SlaPolicy(escalate_overdue=False)
+    (overdue,) = sla_alerts(
+        [case(2, friday)], NOW, TZ, policy=policy, calendar=WorkingCalendar("Europe/Moscow")
+    )
+    assert overdue.severity == "high" and overdue.details["roles"] == []
+
+
 # ---------------------------------------------------------------- all together
 
 

@@ -1,8 +1,8 @@
 """SLA: open cases whose first answer is due soon, or overdue, escalated to the куратор.
 
 "At risk" means ``sla.at_risk_share`` of the working time to the deadline has passed, exactly as
-the appeals queue computes it. Overdue cases are high severity
-and name the куратор's role in ``details["roles"]`` so they reach him whatever his filters.
+the appeals queue computes it. Overdue cases are high severity and, when ``sla.escalate_overdue``
+is on, name the куратор's role in ``details["roles"]`` so they reach him whatever his filters.
 """
 
 from __future__ import annotations
@@ -81,7 +81,9 @@ def sla_alerts(
                     "block": incident.block,
                     "settlement": incident.settlement,
                     "department_id": incident.department_id,
-                    "roles": [escalate_to.value] if overdue else [],
+                    # escalation is the municipality's choice (sla.escalate_overdue), the same switch
+                    # that makes the cases step record it on the case: the two never disagree
+                    "roles": [escalate_to.value] if overdue and policy.escalate_overdue else [],
                 },
             )
         )
