@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import httpx
@@ -410,12 +410,14 @@ def case_upkeep(
     escalated = escalate_overdue(incidents, municipality, clock())
     policy = municipality.cases
     sent = OutboxReport()
+    outbox = CaseEventStore(db)
+    outbox.prune(now - timedelta(days=policy.webhook_keep_days), webhook=bool(policy.webhook_url))
     if policy.webhook_url:
         target = WebhookTarget(policy.webhook_url, webhook_secret, policy.webhook_max_attempts)
         own = client is None
         http = client or httpx.Client(timeout=target.timeout_s)
         try:
-            sent = CaseEventStore(db).deliver_due(http, target, municipality, clock())
+            sent = outbox.deliver_due(http, target, municipality, clock())
         finally:
             if own:
                 http.close()

@@ -244,3 +244,25 @@ def test_the_cases_step_escalates_and_delivers_through_the_outbox(tmp_path: Path
     again = steps.case_upkeep(db, store, hooked, salt="s", webhook_secret=SECRET, clock=lambda: tuesday_noon)
     assert (again.escalated, again.webhook.delivered) == ([], 0)
     db.close()
+
+
+def test_old_delivered_events_are_pruned_and_without_a_webhook_waiting_ones_too(
+    tmp_path: Path, receiver: str
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'prune.db'}")
+    _two_cases(db)
+    outbox = CaseEventStore(db)
+    target = WebhookTarget(receiver, SECRET)
+    with httpx.Client(timeout=2) as client:
+        assert outbox.deliver_due(client, target, MUNICIPALITY, NOW).delivered == 2
+    store = IncidentStore(db)
+    case_id = store.list()[0].id or 0
+    store.change(case_id, lambda c: c.resolve(NOW, "zhkh"), municipality=MUNICIPALITY, now=NOW, actor="z")
+    later = NOW + timedelta(days=31)
+    # with a webhook, only delivered events go; the waiting one stays for the receiver
+    assert outbox.prune(later - timedelta(days=30), webhook=True) == 2
+    assert [e.state for e in outbox.events()] == ["pending"]
+    assert outbox.prune(NOW - timedelta(days=1), webhook=False) == 0  # nothing that old
+    assert outbox.prune(later - timedelta(days=30), webhook=False) == 1
+    assert outbox.events() == []
+    db.close()

@@ -113,6 +113,8 @@ class CasePolicy(_Model):
     # the case webhook (signed with the installation's alerts_secret); empty: events wait in the outbox
     webhook_url: str = ""
     webhook_max_attempts: int = Field(default=8, ge=1)  # then the event is "dead" until replayed
+    # delivered events (and, with no webhook configured, waiting ones) are pruned after this long
+    webhook_keep_days: int = Field(default=30, ge=1)
 
 
 class OfficialPage(_Model):

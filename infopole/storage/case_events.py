@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from infopole.alerts.backoff import retry_delay
 from infopole.config.municipality import Municipality
@@ -83,6 +83,18 @@ class CaseEventStore:
                 query = query.where(CaseEventRow.id.in_(list(ids)))
             values: dict[str, Any] = {"state": PENDING, "attempts": 0, "next_attempt_at": now}
             return int(session.execute(query.values(**values)).rowcount)  # type: ignore[attr-defined]
+
+    def prune(self, before: datetime, *, webhook: bool) -> int:
+        """Delete delivered events created before ``before`` — and, when no webhook is configured,
+        waiting ones too, so an installation without a receiver does not grow the outbox forever
+        (nor flood a receiver configured later with months of history). Dead events stay: they
+        are someone's to look at."""
+        kept_states = [DELIVERED] if webhook else [DELIVERED, PENDING]
+        with self.db.session() as session:
+            query = delete(CaseEventRow).where(
+                and_(CaseEventRow.created_at < before, or_(*(CaseEventRow.state == s for s in kept_states)))
+            )
+            return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
 
     def deliver_due(
         self,
