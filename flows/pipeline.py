@@ -16,6 +16,12 @@ health      database, index, queues, sources and dead letters at a glance
 cycle       collect → analyse → index → cases → alerts once (``infopole run --once``)
 ==========  ==================================================================================
 
+A collect run that stored something (``downstream=True``, as the deployment runs it when
+``schedule.collect_downstream`` is on) ends by running analyse → index → cases → alerts as
+subflows right away, so a new post is alerted within one polling interval instead of waiting
+for each step's own schedule; those subflows take the same one-slot limits as the scheduled
+runs, which stay as catch-up.
+
 Every step reads its pending work from the database and marks what it finished, so a flow killed
 at any point (``kill -9``) and run again completes the work with nothing lost or duplicated.
 Only I/O tasks retry (backoff, jitter, never on a bad credential or a bad request). The steps
@@ -206,9 +212,12 @@ def snapshot_subscribers(runtime: Runtime) -> dict[str, Any]:
 
 
 @flow(name="infopole-collect", log_prints=True)
-def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | None = None) -> dict[str, Any]:
+def collect_flow(
+    municipality_file: str, data_dir: str, sources: list[str] | None = None, downstream: bool = False
+) -> dict[str, Any]:
     """Collect every enabled source (or only ``sources``) side by side; a failing source is reported
-    and the others go on."""
+    and the others go on. With ``downstream``, what was stored is analysed, indexed, taken into
+    cases and alerted at once (``downstream_flows``) instead of at the steps' next scheduled runs."""
     with open_runtime(municipality_file, data_dir) as runtime:
         runtime.posts  # noqa: B018 - built before the threads share them
         collectors = runtime.collectors
@@ -235,7 +244,31 @@ def collect_flow(municipality_file: str, data_dir: str, sources: list[str] | Non
         if sources is None or official & set(sources):
             summary["subscribers"] = snapshot_subscribers(runtime)
     get_run_logger().info("collected: %s", summary)
+    if downstream and summary["new"] + summary["edited"] + summary["deleted"]:
+        summary["downstream"] = downstream_flows(municipality_file, data_dir)
     return summary
+
+
+def downstream_flows(municipality_file: str, data_dir: str) -> dict[str, Any]:
+    """Analyse → index → cases → alerts (with dispatch) as subflows, each under its one-slot limit:
+    a scheduled run of the same step holding the slot is waited for, and whatever it already did
+    is not done again (every step reads its pending work by ids). A failing step is reported and
+    the next goes on — its items stay pending for the scheduled catch-up run."""
+    done: dict[str, Any] = {}
+    chain = (
+        ("analyse", analyse_flow),
+        ("index", index_flow),
+        ("cases", cases_flow),
+        ("alerts", alerts_flow),
+    )
+    for name, step in chain:
+        result = step(municipality_file, data_dir, return_state=True)
+        if result.is_completed():
+            done[name] = result.result()
+        else:
+            done[name] = {"failed": str(result.message or result.type.value)}
+            get_run_logger().warning("downstream %s left to its schedule: %s", name, done[name]["failed"])
+    return done
 
 
 # --- analyse ----------------------------------------------------------------------------------
@@ -524,8 +557,9 @@ def discover_flow(
 
 @flow(name="infopole-cycle", log_prints=True)
 def cycle_flow(municipality_file: str, data_dir: str) -> dict[str, Any]:
-    """Collect → analyse → index → cases → alerts, once (each as a subflow)."""
-    crawled = collect_flow(municipality_file, data_dir)
+    """Collect → analyse → index → cases → alerts, once (each as a subflow; the later ones run even
+    when nothing new was collected, to finish what an earlier run left)."""
+    crawled = collect_flow(municipality_file, data_dir, downstream=False)
     analysed = analyse_flow(municipality_file, data_dir)
     indexed = index_flow(municipality_file, data_dir)
     cases = cases_flow(municipality_file, data_dir)

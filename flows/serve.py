@@ -58,7 +58,9 @@ def deployments(
         deployment = flow.to_deployment(
             name=f"{slug}-{name}",
             interval=interval,
-            parameters=parameters,
+            parameters={**parameters, "downstream": plan.collect_downstream}
+            if name == "collect"
+            else parameters,
             concurrency_limit=side_by_side if name == "collect" else ONE_AT_A_TIME,
             **common,
         )

@@ -20,6 +20,9 @@ class ScheduleConfig(BaseModel):
     cases_minutes: int = Field(default=10, ge=0)
     alerts_minutes: int = Field(default=5, ge=0)
     health_minutes: int = Field(default=15, ge=0)
+    # a collect run that stored posts runs analyse → index → cases → alerts for them at once, so an
+    # alert waits one polling interval, not the sum of the steps' intervals; their own schedules catch up
+    collect_downstream: bool = True
     weekly_report_cron: str = "0 8 * * 1"  # понедельник 08:00 по местному времени
     quarterly_report_cron: str = "0 9 1 1,4,7,10 *"  # первый день квартала, 09:00
     discover_cron: str = "0 6 * * 1"  # поиск новых источников: понедельник 06:00; "" — выключен
