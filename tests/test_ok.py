@@ -458,7 +458,7 @@ def test_comments_under_older_official_topics_are_read_when_their_count_changes(
         collector = collector_for(server, config)
         plain = list(collector.collect(SOURCE, None))[-1].cursor
         cursor = list(collector.collect(official, None))[-1].cursor
-        assert set(cursor["window"]) == {ids[f"d{a}"] for a in (25, 20, 12, 1)}
+        assert set(cursor["window"]) == {ids[k] for k in ("d25", "d20", "d12", "d1", "pinned")}
         complaint = dataset.add_comment(GID, ids["d20"], "Яму не засыпали!", author_id="5800000002")
         answer = dataset.add_comment(GID, ids["d20"], "Передали в ЖКХ", as_group=True, reply_to=complaint)
 
@@ -488,6 +488,9 @@ def test_an_unpinned_topic_is_stored_unpinned(now: int) -> None:
         assert {p.post_id: p for p in posts_of(batches)}[ids["pinned"]].is_pinned
         batches, cursor = crawl(collector, cursor)
         assert {p.post_id: p for p in posts_of(batches)}[ids["pinned"]].is_pinned  # on every pass
+        question = dataset.add_comment(GID, ids["pinned"], "Куда писать про яму?", author_id="5800000003")
+        batches, cursor = crawl(collector, cursor)
+        assert question in {p.post_id for p in posts_of(batches)}  # its comments are watched
 
         dataset.groups[GID].topics[ids["pinned"]].pop("is_pinned")
         batches, cursor = crawl(collector, cursor)

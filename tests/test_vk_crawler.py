@@ -561,7 +561,8 @@ def test_comments_under_older_official_posts_are_read_when_their_count_changes(n
         collector = VkWallCollector(make_client(server), salt="salt", config=config)
         plain = drain(collector.collect(SOURCE, None), [])
         cursor = drain(collector.collect(official, None), [])
-        assert cursor is not None and set(cursor["window"]) == {str(ids[f"d{a}"]) for a in (25, 20, 12, 1)}
+        assert cursor is not None
+        assert set(cursor["window"]) == {str(ids[k]) for k in ("d25", "d20", "d12", "d1", "pinned")}
         complaint = dataset.add_comment(OWNER, ids["d20"], "Яму так и не засыпали!", from_id=502)
         answer = dataset.add_comment(OWNER, ids["d20"], "Передали в ЖКХ", from_id=OWNER, reply_to=complaint)
         dataset.delete_comment(OWNER, ids["c12"], placeholder=False)  # 12 days old: its count drops
@@ -601,6 +602,10 @@ def test_an_unpinned_post_is_stored_unpinned(now: int) -> None:
         again: list[Batch] = []
         cursor = drain(collector.collect(SOURCE, cursor), again)
         assert by_key(again)[vk(ids["pinned"])].is_pinned  # current on every pass
+        question = dataset.add_comment(OWNER, ids["pinned"], "Куда писать про яму?", from_id=503)
+        asked: list[Batch] = []
+        cursor = drain(collector.collect(SOURCE, cursor), asked)
+        assert by_key(asked)[vk(question)].parent_key == vk(ids["pinned"])  # its comments are watched
 
         dataset.walls[OWNER].posts[ids["pinned"]].pop("is_pinned")
         unpinned: list[Batch] = []

@@ -221,6 +221,7 @@ class OkGroupCollector:
                         continue
                     scan["pinned_done"] = True
                     scan.setdefault("pinned", {})[topic_id] = created
+                    scan["window"][topic_id] = [created, comments]  # residents ask under it whatever its age
                 elif created < window_start:
                     if created < horizon_start and (created <= stop_ms or created < backfill_start):
                         done = True

@@ -246,6 +246,7 @@ class VkWallCollector:
                         continue
                     scan["pinned_done"] = True
                     scan.setdefault("pinned", {})[str(post_id)] = date
+                    scan["window"][str(post_id)] = [date, comments]  # residents ask under it whatever its age
                 else:
                     if scan["lo"] is not None and scan["lo"] <= post_id <= scan["hi"]:
                         continue  # yielded before the scan was interrupted
