@@ -432,6 +432,11 @@ def test_an_unpinned_post_is_stored_unpinned() -> None:
     assert posts_of(batches)[tg_key(ids["pinned"])].is_pinned
     batches, cursor = crawl(built, cursor)
     assert posts_of(batches)[tg_key(ids["pinned"])].is_pinned  # read again on every pass
+    question = gateway.comment(CHANNEL, ids["pinned"], "Куда писать про яму?", user_id=778, date=NOW)
+    batches, cursor = crawl(built, cursor)
+    assert str(question) in {p.post_id for p in posts_of(batches).values() if p.kind is PostKind.COMMENT}
+    batches, cursor = crawl(built, cursor)
+    assert not [p for p in posts_of(batches).values() if p.kind is PostKind.COMMENT]  # read once
 
     gateway.pin(CHANNEL, ids["pinned"], pinned=False)
     batches, cursor = crawl(built, cursor)

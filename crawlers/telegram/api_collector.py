@@ -275,12 +275,9 @@ class TelegramApiCollector:
                 state.max_id = int(scan["top"])
                 state.window = {k: v for k, v in scan["seen"].items() if v >= horizon_start}
                 state.pinned = dict(scan.get("pinned") or {})
-                state.comments = {
-                    k: v for k, v in state.comments.items() if k in state.window or int(k) in queued
-                }
-                state.comment_ids = {
-                    k: v for k, v in state.comment_ids.items() if k in state.window or int(k) in queued
-                }
+                kept = set(state.window) | set(state.pinned) | {str(post_id) for post_id in state.queue}
+                state.comments = {k: v for k, v in state.comments.items() if k in kept}
+                state.comment_ids = {k: v for k, v in state.comment_ids.items() if k in kept}
                 state.scan = None
             if done or len(posts) >= self.config.batch_size:
                 yield Batch(source.id, tuple(posts), tuple(raws), state.dump())
@@ -327,6 +324,12 @@ class TelegramApiCollector:
             raws.append(raw_payload(post, found[0], self.clock()))
             if found[0].pinned:
                 pinned_now[key] = published
+                replies = found[0].replies  # residents ask under pinned rules whatever their age
+                newer = bool(
+                    replies and replies.comments and (replies.max_id or 0) > state.comments.get(key, 0)
+                )
+                if newer and post_id not in state.queue:
+                    state.queue.append(post_id)
         return posts
 
     # ------------------------------------------------------------------ phase 2: comments
