@@ -5,13 +5,24 @@ toxicity, an incident, the post's reach, and sensitive subjects (emergencies, pr
 officials, corruption, children, deaths). Officials and children count in proportion to the
 post's negativity, toxicity or incident score; reach counts only when something else does.
 The factors that contributed are returned, strongest first, so an alert can say why it was
-raised. Weights are set by hand in this
-first version; a wave of posts (growth) is the alerts' business, not one post's.
+raised. Weights are set by hand; a wave of posts (growth) is the alerts' business, not one post's.
+
+**Confirmed sensitive events.** A word alone is weak evidence («горит распродажа», «учения по
+пожарной безопасности», «взрыв эмоций»), so an emergency, a utility outage, corruption or a death
+counts in two parts: the word (``WEIGHTS``, small) and, when the post confirms that the thing is
+happening, ``CONFIRMED`` times the confirmation. A post confirms it by its tone (the incident
+model's complaint, negativity, toxicity) or by facts: casualties, evacuation, emergency services
+called for an emergency; a whole street or settlement, or days without, for an outage. The
+confirmed weights are not fitted to any stream: they follow from what the alert threshold means
+(0.7 by default: «the куратор must hear about this now»). A fully confirmed emergency, outage or
+corruption report reaches it alone (0.7), a death outranks the emergency that caused it (0.8); a
+bare word stays below it even with the largest reach, 1 − (1 − 0.35)(1 − 0.3) ≈ 0.55.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from nlp.lexicon import subject_matches
@@ -21,15 +32,74 @@ WEIGHTS = {
     "toxic": 0.3,
     "incident": 0.15,
     "reach": 0.3,
-    "emergency": 0.45,
+    "emergency": 0.35,
+    "outage": 0.3,
     "protest": 0.45,
-    "corruption": 0.45,
-    "death": 0.5,
+    "corruption": 0.4,
+    "death": 0.45,
     "children": 0.2,
     "official": 0.2,
     "named_official": 0.25,
 }
+# the same subjects once the post confirms the event (see the module docstring for why these values)
+CONFIRMED = {
+    "emergency": 0.7,
+    "outage": 0.7,
+    "corruption": 0.7,
+    "death": 0.8,  # a death outranks the emergency that caused it
+}
 MIN_CONTRIBUTION = 0.05
+SUBJECTS = ("emergency", "outage", "protest", "corruption", "death", "children", "official")
+
+# Beside ``nlp.lexicon``'s subjects: emergencies it does not name, and utility outages.
+EXTRA_SUBJECT_STEMS: dict[str, list[str]] = {
+    "emergency": [
+        r"возгоран",
+        r"прорвал\w* (?:\w+ )?(?:труб|теплотрасс|водопровод|канализац|плотин)",
+        r"прорыв\w* (?:\w+ )?(?:труб|теплотрасс|водопровод|канализац|плотин)",
+        r"(?:запах|пахнет|пахло|воняет)\w* (?:\w+ )?газ",
+        r"газом (?:\w+ )?(?:пахнет|пахло|воняет)",
+        r"угарн\w* газ",
+        r"отравлени",
+        r"отравил",
+        r"обрушил",
+        r"столкнул",
+        r"сбил\w* (?:пешеход|ребен|человек|женщин|мужчин)",
+        r"кипят\w* (?:залива|хлещ|бь)",
+    ],
+    "outage": [
+        r"(?:нет|без|отключ\w*|отрубил\w*|не дают|не дали|не будет)\s+(?:\w+\s+){0,2}?"
+        r"(?:горяч\w* вод|холодн\w* вод|вод[ыау]\b|свет|электричеств|тепла|отоплени|газа\b)",
+        r"(?:вод[ауы]|свет|электричеств\w*|отоплени\w*|тепло)\s+(?:\w+\s+)?(?:нет|отключ|пропал|отрубил)",
+    ],
+}
+# facts that say the event is real and serious, whatever the tone
+CONFIRMING_STEMS: dict[str, list[str]] = {
+    "emergency": [
+        r"пострадавш",
+        r"пострадал",
+        r"ранен",
+        r"госпитализ",
+        r"в больниц",
+        r"эвакуир",
+        r"эвакуац",
+        r"погиб",
+        r"ожог",
+        r"травмир",
+        r"жертв",
+        r"(?:вывел|вывод|выводят|вывели)\w* (?:\w+ )?(?:жильц|жител|людей|детей|покупател|школьник)",
+        r"вызвал\w* (?:\w+ )?(?:мчс|скор|пожарн|газов)",
+    ],
+    "outage": [
+        r"(?:во )?вс[её]м? (?:микрорайон|район|посел|город|улиц|дом|подъезд|деревн)",
+        r"(?:весь|вся|целы[йм]|целая) (?:микрорайон|район|посел|город|улиц|дом|подъезд|деревн)",
+        r"(?:посел\w*|деревн\w*|микрорайон\w*|улиц\w*|район\w*) (?:\w+ )?"
+        r"без (?:воды|света|тепла|отоплени|газа)",
+        r"(?:втор|трет|четв[её]рт|пят)\w* (?:день|сутки|недел)",
+        r"\d+ (?:дн|дня|дней|суток|час)",
+    ],
+}
+NOT_CONFIRMING = re.compile(r"без пострадавш\w*|пострадавш\w* нет|никто не пострадал|не пострадал")
 
 
 @dataclass(frozen=True)
@@ -41,6 +111,31 @@ class Risk:
 def reach_strength(reach: int) -> float:
     """0 for a post nobody saw, 0.5 at 1,000 views, 1 at 100,000."""
     return min(1.0, math.log10(1 + max(reach, 0)) / 5) ** 1.5 if reach > 0 else 0.0
+
+
+def _compile(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
+    return {name: re.compile("|".join(rf"(?:\b{stem})" for stem in stems)) for name, stems in table.items()}
+
+
+_EXTRA = _compile(EXTRA_SUBJECT_STEMS)
+_CONFIRMING = _compile(CONFIRMING_STEMS)
+
+
+def subjects_of(text: str) -> dict[str, list[str]]:
+    """``nlp.lexicon``'s sensitive subjects plus this module's: the matched fragments per subject."""
+    found = subject_matches(text)
+    lowered = text.lower().replace("ё", "е")
+    for name, pattern in _EXTRA.items():
+        hits = [match.group(0) for match in pattern.finditer(lowered)]
+        if hits:
+            found[name] = [*found.get(name, []), *hits]
+    return found
+
+
+def confirmed_by_facts(text: str) -> set[str]:
+    """The subjects whose seriousness the text states as a fact (casualties, a whole street…)."""
+    lowered = NOT_CONFIRMING.sub(" ", text.lower().replace("ё", "е"))
+    return {name for name, pattern in _CONFIRMING.items() if pattern.search(lowered)}
 
 
 def assess(
@@ -57,18 +152,22 @@ def assess(
         "incident": incident if incident >= 0.5 else 0.0,
         "reach": reach_strength(reach),
     }
-    subjects = subject_matches(text)
-    for subject in ("emergency", "protest", "corruption", "death", "children", "official"):
+    subjects = subjects_of(text)
+    for subject in SUBJECTS:
         strengths[subject] = min(1.0, 0.7 + 0.3 * len(subjects[subject])) if subject in subjects else 0.0
     strengths["named_official"] = 1.0 if officials else 0.0
     # officials and children are sensitive in a complaint or an insult, not in an announcement
     tone = max(strengths["negative"], strengths["toxic"], strengths["incident"])
     for subject in ("official", "named_official", "children"):
         strengths[subject] *= tone
-    content = {name: WEIGHTS[name] * value for name, value in strengths.items() if name != "reach"}
-    if not any(value >= MIN_CONTRIBUTION for value in content.values()):
-        strengths["reach"] = 0.0  # a widely seen cat photo is no risk
+    facts = confirmed_by_facts(text)
     contributions = {name: WEIGHTS[name] * value for name, value in strengths.items()}
+    for subject, weight in CONFIRMED.items():
+        if strengths[subject]:
+            confirmation = 1.0 if subject in facts else tone
+            contributions[subject] = max(contributions[subject], weight * confirmation)
+    if not any(value >= MIN_CONTRIBUTION for name, value in contributions.items() if name != "reach"):
+        contributions["reach"] = 0.0  # a widely seen cat photo is no risk
     remaining = 1.0
     for value in contributions.values():
         remaining *= 1 - value

@@ -36,3 +36,61 @@ def test_more_reach_more_risk() -> None:
     low = assess(text, negative=0.8, toxicity=0.1, reach=10)
     high = assess(text, negative=0.8, toxicity=0.1, reach=100_000)
     assert high.score > low.score
+
+
+THRESHOLD = 0.7  # the municipality file's default risk rule: «the куратор must hear about this now»
+
+
+def test_a_bare_emergency_word_stays_below_the_alert_threshold_even_with_the_largest_reach() -> None:
+    for text in (
+        "Горит распродажа зимней обуви, скидки до 70%",
+        "Учения по пожарной безопасности в школе в пятницу",
+        "Взрыв эмоций на концерте, спасибо артистам",
+    ):
+        risk = assess(text, negative=0.05, toxicity=0.05, reach=500_000)
+        assert risk.score < THRESHOLD, text
+
+
+def test_an_emergency_confirmed_by_casualties_or_evacuation_passes_the_threshold_alone() -> None:
+    for text in (
+        "ДТП на трассе у Лужской развилки, есть пострадавшие",
+        "Обрушение балкона на Ленина, пожилую женщину госпитализировали",
+        "Пожар в общежитии, вывели всех жильцов, вызвали МЧС",
+    ):
+        risk = assess(text, negative=0.1, toxicity=0.0)
+        assert risk.score >= THRESHOLD and risk.factors[0] == "emergency", text
+
+
+def test_no_casualties_is_not_a_casualty() -> None:
+    risk = assess("Небольшое ДТП во дворе, пострадавших нет", negative=0.1, toxicity=0.0)
+    assert risk.score < THRESHOLD
+
+
+def test_gas_a_burst_pipe_and_poisoning_are_emergencies_when_residents_report_them() -> None:
+    for text in (
+        "В подъезде сильно пахнет газом, аварийная служба не отвечает",
+        "Прорвало трубу отопления, кипяток заливает подвал",
+        "Отравление в столовой, дети жалуются на живот",
+    ):
+        calm = assess(text, negative=0.1, toxicity=0.0)
+        reported = assess(text, negative=0.1, toxicity=0.0, incident=0.95)
+        assert "emergency" in reported.factors, text
+        assert calm.score < THRESHOLD <= reported.score, text
+
+
+def test_a_utility_outage_for_a_whole_street_or_for_days_is_confirmed_by_its_scale() -> None:
+    whole = assess("Вся улица Мира без горячей воды, а на улице минус двадцать", negative=0.2, toxicity=0.0)
+    days = assess("Третий день нет отопления в доме на Школьной", negative=0.2, toxicity=0.0)
+    notice = assess("Плановое отключение горячей воды 3 июня по графику", negative=0.05, toxicity=0.0)
+    assert whole.score >= THRESHOLD and whole.factors[0] == "outage"
+    assert days.score >= THRESHOLD
+    assert notice.score < THRESHOLD  # an announcement is not an outage crisis
+
+
+def test_corruption_counts_fully_when_it_is_a_complaint_and_little_as_a_word() -> None:
+    complaint = assess(
+        "Распилили деньги на ремонт дороги, а ямы всё те же", negative=0.3, toxicity=0.1, incident=0.95
+    )
+    word = assess("Лекция о противодействии коррупции в библиотеке", negative=0.0, toxicity=0.0)
+    assert complaint.score >= THRESHOLD and complaint.factors[0] == "corruption"
+    assert word.score < 0.5
