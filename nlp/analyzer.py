@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
-from infopole.domain.post import Post
+from infopole.domain.post import Post, PostKind
 from nlp import language
 from nlp.geo import GeoLinker
 from nlp.incident import IncidentClassifier
@@ -52,10 +52,12 @@ class Document:
     title: str = ""
     reach: int = 0
     published_at: datetime | None = None
+    by_page: bool = False  # a comment in the name of a community: the page answering, not a resident
 
     @classmethod
     def of(cls, post: Post) -> Document:
-        return cls(post.key, post.text, post.title, post.metrics.reach, post.published_at)
+        by_page = post.author_is_community and post.kind is PostKind.COMMENT
+        return cls(post.key, post.text, post.title, post.metrics.reach, post.published_at, by_page)
 
     @property
     def full_text(self) -> str:
@@ -166,6 +168,8 @@ class Analyzer:
             addresses, settlement = self.geo(document.full_text)
             officials = officials_mentioned(entities, document.full_text, self.officials)
             incident = incidents[k]
+            if document.by_page:  # a page's replies to residents name their problems; nobody asks it to act
+                incident = replace(incident, is_incident=False)
             topic = topics[k]
             risk = assess(
                 texts[k],

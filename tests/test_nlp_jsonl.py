@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infopole.domain.analysis import Analysis
-from infopole.domain.post import Metrics, Platform, Post
+from infopole.domain.post import Metrics, Platform, Post, PostKind
 from nlp.analyzer import Analyzer, Document
 from nlp.jsonl import analyze_stream
 from tests.nlp_fixtures import small_municipality
@@ -108,6 +108,23 @@ def test_map_posts_in_batches_keeps_order_and_keys(analyzer: Analyzer) -> None:
     assert calm.risk_factors == ()
     assert "official:Дудочкин" in official.risk_factors
     assert analyses[0].model_id == analyzer.model_id and "sentiment-" in analyzer.model_id
+
+
+def test_a_page_answering_in_the_comments_is_not_an_incident(analyzer: Analyzer) -> None:
+    """The same complaint-like words are a resident's incident, but not when the community itself writes
+    them in a comment (the page answering a resident); a community's own post is still analysed."""
+    moment = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    text = "Третий день нет горячей воды на Лесной 5, дети не могут помыться. Примите меры!"
+
+    def post(i: int, kind: PostKind, by_community: bool) -> Post:
+        return Post(Platform.VK, "-1", str(i), text, moment, kind=kind, author_is_community=by_community)
+
+    resident, page_post, page_reply = analyzer.map(
+        [post(1, PostKind.COMMENT, False), post(2, PostKind.POST, True), post(3, PostKind.COMMENT, True)]
+    )
+    assert resident.is_incident and page_post.is_incident
+    assert not page_reply.is_incident and page_reply.incident_reason == ""
+    assert page_reply.incident_score == resident.incident_score  # the model's score is kept for review
 
 
 class ExplodingAnalyzer:
