@@ -32,6 +32,7 @@ from nlp.lexicon import topic_matches
 from nlp.normalize import normalize
 from nlp.pack import Features, LinearTextModel, idf_weights, tfidf
 from nlp.training import augment, data, templates
+from nlp.training import official as official_templates
 from nlp.training.seeds import SEEDS
 
 SEEDS_PATH = "nlp/training/seeds.py"
@@ -345,6 +346,8 @@ INCIDENT_WEIGHTS = {
 }  # fmt: skip
 INCIDENT_MAX_FALSE = 0.01  # false incidents on validation VK chatter the threshold allows (target: 2 %)
 INCIDENT_THRESHOLD = 0.5  # the class-balanced model's own boundary (see ``incident_threshold``)
+INCIDENT_OFFICIAL = 1_800  # round 3 official texts, news, opinions (nlp/training/official.py), 200 per family
+INCIDENT_QUOTING = 300  # complaints quoting answers and dates, so official words alone carry no label
 INCIDENT_CHATTER = 20_000  # random VK posts as negatives: all of the training slice (16,730)
 IncidentRow = tuple[str, int, str]
 
@@ -364,6 +367,8 @@ def incident_rows(root: Path, seed: int) -> list[IncidentRow]:
     rows += [(text, 1, "template") for text in positives] + [(text, 0, "template") for text in negatives]
     rows += [(text, 0, "official") for text in templates.generate_more(600, seed)]
     rows += [(text, 1, "template") for text, _ in templates.everyday_complaints(600, seed)]
+    rows += [(text, 0, "official") for text in official_templates.negatives(INCIDENT_OFFICIAL, seed)]
+    rows += [(text, 1, "template") for text in official_templates.quoting_complaints(INCIDENT_QUOTING, seed)]
     # comment-style noise on both labels, so lower case, typos and emoji carry no label themselves
     hand = [row for row in rows if row[2] in ("excerpt", "seed", "template", "official")]
     rows += [
@@ -461,12 +466,15 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         "data": (
             f"positives: {sources['appeal']} Troitsk appeals, {sources['excerpt']} short excerpts of them "
             "(the sentences naming the problem: nlp/training/augment.py), seed complaints and template "
-            "complaints (formal, informal, everyday problems per block); "
+            "complaints (formal, informal, everyday problems per block, complaints quoting answers and "
+            "dates: nlp/training/official.py); "
             f"negatives: {sources['chatter']:,} random RuSentiment VK posts (the whole training slice, not "
             f"the held-out one), seed hard negatives ({SEEDS_PATH}), template municipal non-incidents "
             "(announced planned and emergency outages, weather warnings, delays, votes, replies of the "
             "administration, events, advice requests, news of handled events, fixed-problem updates, "
-            f"thanks; nlp/training/templates.py), {sources['news']:,} pairs of RuSentNE news sentences; "
+            "thanks; nlp/training/templates.py; replies to residents, contact lists, finished repairs, "
+            "events, schedules, official notices, opening-hours questions, third-person local news, "
+            f"opinions: nlp/training/official.py), {sources['news']:,} pairs of RuSentNE news sentences; "
             f"{sources['noisy']:,} comment-style noisy copies (lower case, no punctuation, typos, emoji) "
             "of half of the hand-made rows of both labels"
         ),
@@ -482,11 +490,12 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         model.meta,
         f"""
 Dense features beside the n-grams (nlp/incident.py): cue counts (problem, duration, request, place,
-announcement, resolved, question, chatter), topic keyword hits, a short text, the negative and
-positive scores of the sentiment pack named in `meta.json` and the negative score times the keyword
-hits, the place cues and shortness; and the mean navec vector of the words (nlp/vectors.py, the
-embedding natasha's NER loads anyway). They carry the difference between an announced outage and a
-reported one. Loading checks that the sentiment pack is the same.
+announcement, resolved, question, the register of official replies and notices, reference lists and
+phone numbers, third-person news, the writer's own voice, chatter), topic keyword hits, a short text,
+the negative and positive scores of the sentiment pack named in `meta.json` and the negative score
+times the keyword hits, the place cues and shortness; and the mean navec vector of the words
+(nlp/vectors.py, the embedding natasha's NER loads anyway). They carry the difference between an
+announced outage and a reported one. Loading checks that the sentiment pack is the same.
 
 The threshold ({threshold}) is the class-balanced model's own boundary. A calibration on a validation
 split of these training rows (half of the seeds, 10 % of the rest; best weighted F1 on the hard rows

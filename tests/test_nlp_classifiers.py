@@ -82,6 +82,8 @@ def test_incident_rarely_fires_on_random_vk_posts() -> None:
 
 
 def test_the_dev_set_shares_no_text_with_the_training_seeds_and_templates() -> None:
+    from nlp.train import INCIDENT_OFFICIAL, INCIDENT_QUOTING
+    from nlp.training import official
     from nlp.training.seeds import SEEDS
     from nlp.training.templates import (
         everyday_complaints,
@@ -99,6 +101,8 @@ def test_the_dev_set_shares_no_text_with_the_training_seeds_and_templates() -> N
     training |= {normalize(text).lower() for text in generate_more(600, 13)}
     training |= {normalize(text).lower() for text, _ in everyday_complaints(600, 13)}
     training |= {normalize(text).lower() for text, _ in topic_examples(600, 13)}
+    training |= {normalize(text).lower() for text in official.negatives(INCIDENT_OFFICIAL, 13)}
+    training |= {normalize(text).lower() for text in official.quoting_complaints(INCIDENT_QUOTING, 13)}
     assert len(dev) > 250
     assert not dev & training
 
@@ -121,14 +125,20 @@ def _demo_texts() -> list[str]:
     return out
 
 
-def test_demo_announcements_and_advice_requests_are_not_incidents_but_reports_are() -> None:
+def test_demo_announcements_replies_and_contacts_are_not_incidents_but_reports_are() -> None:
     texts = _demo_texts()
 
     def find(start: str) -> str:
         (text,) = [text for text in texts if text.startswith(start)]
         return text
 
-    calm = [find("⚠ Плановое отключение холодного водоснабжения"), find("Подскажите хорошего стоматолога")]
+    calm = [
+        find("⚠ Плановое отключение холодного водоснабжения"),
+        find("Подскажите хорошего стоматолога"),
+        find("📌 Полезные телефоны"),  # a contact list: no problem, many phone numbers
+        find("Добрый день. Информацию передали"),  # replies of the administration, by the model alone
+        find("Здравствуйте. Ваше обращение направлено"),
+    ]
     reports = [
         find("Третий день нет горячей воды на Карла Маркса 8"),
         find("Анон. Мусорка во дворе Октябрьская 12 не вывозится"),
