@@ -4,6 +4,7 @@ local SMTP server / the message reaches the Telegram Bot API fake.
     .venv/bin/python -m bench.alerts [--interval 15] [--posts 8] [--span 120] [--db URL]
     .venv/bin/python -m bench.alerts --long          # 40 posts over 15 minutes
     .venv/bin/python -m bench.alerts --stream        # the posts come by Telegram streaming instead
+    .venv/bin/python -m bench.alerts --flows         # through the real Prefect flows and schedule
 
 The pipeline runs in a background thread as the scheduled flows run it: every ``--interval``
 seconds (a fixed-rate schedule: a cycle that overruns starts the next one at once) collect →
@@ -24,7 +25,10 @@ target is measured with ``--stream``: the alerting posts then appear in a Telegr
 the Telethon gateway fake (``crawlers/fakes/telegram_gateway.py``, real ``telethon.tl.types``
 updates pushed to subscribers) and ``flows.stream.TelegramStream`` — in its own runtime, as
 ``flows.stream.serve_stream`` runs it beside the flows — stores, analyses, indexes and alerts
-them, while the scheduled pipeline keeps polling the VK wall with its chatter.
+them, while the scheduled pipeline keeps polling the VK wall with its chatter. ``--flows`` measures
+through the deployments' flow functions on Prefect's local server instead of the chain above
+(``bench/alerts_flows.py``): collect every ``--interval`` seconds, chaining the downstream steps as
+its deployment does, and the catch-up flows on their own intervals in the schedule's proportions.
 """
 
 from __future__ import annotations
@@ -202,11 +206,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--long", action="store_true", help="40 posts over 15 minutes")
     parser.add_argument("--stream", action="store_true", help="alerting posts come by Telegram streaming")
+    parser.add_argument(
+        "--flows",
+        action="store_true",
+        help="the real Prefect flows on the schedule's intervals (collect = --interval)",
+    )
+    parser.add_argument(
+        "--no-chain",
+        action="store_true",
+        help="with --flows: collect does not chain the later steps (before)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", default="", help="SQLAlchemy URL of Infopole's database (default: SQLite)")
     args = parser.parse_args(argv)
     if args.long:
         args.posts, args.span = 40, 900.0
+    if args.flows and args.stream:
+        parser.error("--flows measures polling; --stream is measured on its own")
 
     quiet_third_parties()
     rng = random.Random(args.seed)
@@ -233,6 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "INFOPOLE_VK_REQUESTS_PER_SECOND": "1000",
             }
         )
+        if args.flows:
+            injected, log = measure_flows(args, dataset, owner, texts[0], rng, smtp, telegram, Path(tmp))
+            print(f"писем, пришедших дважды (один Message-ID): {len(smtp.received) - len(smtp.mailbox)}")
+            report(injected, log, args)
+            return 0
         settings = Settings(
             data_dir=Path(tmp),
             database_url=args.db,
@@ -300,6 +321,65 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report(injected, log, args)
     return 0
+
+
+def measure_flows(
+    args: argparse.Namespace,
+    dataset: VkDataset,
+    owner: int,
+    chatter: list[str],
+    rng: random.Random,
+    smtp: LocalSmtp,
+    telegram: FakeTelegram,
+    tmp: Path,
+) -> tuple[list[Injected], Cycles]:
+    """The alerting posts through the deployments' flow functions on their schedule (``--flows``)."""
+    from bench import alerts_flows
+    from flows import pipeline
+
+    recipient = {
+        "position": "Заместитель главы администрации (бенчмарк)",
+        "role": "curator",
+        "email": "kurator@bench.example",
+        "telegram_chat_id": CHAT,
+        "min_severity": "low",
+    }
+    path = alerts_flows.municipality_file(MUNICIPALITY, tmp, ("bench-wall", str(owner)), recipient)
+    alerts_flows.environment(smtp.port, telegram.url, BOT_TOKEN, args.db)
+    data_dir = tmp / "data"
+    municipality = load_municipality(path)
+    every = alerts_flows.schedule(path, data_dir, args.interval, chain=not args.no_chain)
+    logs = {name: Cycles() for name in every}
+    with alerts_flows.prefect_server(municipality):
+        started = time.perf_counter()
+        pipeline.collect_flow(str(path), str(data_dir), downstream=True)  # the backlog, not measured
+        print(
+            f"история ({args.history} постов) прошла через потоки за {time.perf_counter() - started:.1f} s; "
+            f"писем: {len(smtp.received)}, сообщений Telegram: {len(telegram.sent)}"
+        )
+        chained = "сбор без цепочки (как раньше)" if args.no_chain else "сбор ведёт новое до оповещения"
+        periods = ", ".join(f"{name} каждые {period:g} s" for name, (_, period) in every.items())
+        print(f"{chained}; расписание: {periods}")
+        stop = threading.Event()
+        threads = alerts_flows.start(every, stop, run_schedule, logs)
+
+        def appear(text: str, views: int) -> None:
+            dataset.add_post(owner, text, date=int(time.time()), views=views)
+
+        injected = inject(appear, dataset, owner, args, chatter, rng)
+        deadline = time.time() + args.interval + TARGET_SLACK + 60
+        while time.time() < deadline:
+            match_received(injected, smtp, telegram)
+            if all(len(post.by_channel) == 2 for post in injected):
+                break
+            time.sleep(0.2)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=300)
+        match_received(injected, smtp, telegram)
+    collect = logs["collect"]
+    collect.errors += [error for name, log in logs.items() if name != "collect" for error in log.errors]
+    return injected, collect
 
 
 def inject(
