@@ -31,6 +31,7 @@ RISK_FACTOR = {
     "incident": "проблема",
     "reach": "охват",
     "emergency": "ЧС",
+    "outage": "отключение коммунальных услуг",
     "protest": "протест",
     "corruption": "коррупция",
     "death": "гибель людей",
