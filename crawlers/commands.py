@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from infopole.cli_common import DataDirOption, MunicipalityOption
 from infopole.cli_common import open_runtime as _runtime
@@ -55,14 +54,6 @@ def _table(candidates: list[Candidate], title: str) -> Table:
     return table
 
 
-def _recent_texts(runtime: Runtime, limit: int = 5000) -> list[str]:
-    from infopole.storage.tables import PostRow
-
-    with runtime.db.session() as session:
-        query = select(PostRow.text).order_by(PostRow.published_at.desc()).limit(limit)
-        return [text for text in session.scalars(query) if text]
-
-
 @app.command()
 def discover(
     municipality: MunicipalityOption = None,
@@ -72,33 +63,14 @@ def discover(
     ] = None,
 ) -> None:
     """Найти сообщества и каналы территории и оценить их / find and score candidate sources."""
-    from crawlers.discovery.ok import OkDiscovery
-    from crawlers.discovery.run import discover as run_discovery
-    from crawlers.discovery.score import TerritoryScorer
-    from crawlers.discovery.telegram import TelegramDiscovery
-    from crawlers.discovery.vk import VkDiscovery
-    from crawlers.ok.client import OkClient
-    from crawlers.telegram.fetch import PreviewFetcher
-    from crawlers.vk.client import VkClient
+    from flows.discovery import search
 
     wanted = set(platform or ("vk", "ok", "telegram"))
     with _runtime(municipality, data_dir) as runtime:
-        settings = runtime.settings
-        scorer = TerritoryScorer(runtime.municipality)
-        vk = ok = telegram = None
-        if "vk" in wanted and settings.vk_token is not None:
-            vk = VkDiscovery(VkClient.from_settings(settings, db=runtime.db), scorer)
-        if "ok" in wanted and settings.ok_access_token is not None:
-            ok = OkDiscovery(OkClient.from_settings(settings), scorer)
-        if "telegram" in wanted:
-            telegram = TelegramDiscovery(PreviewFetcher(settings.telegram_preview_url), scorer)
-        run = run_discovery(
-            runtime.municipality,
-            vk=vk,
-            ok=ok,
-            telegram=telegram,
-            texts=_recent_texts(runtime) if telegram else (),
-        )
+        try:
+            run = search(runtime, wanted)  # the same search as the scheduled discover flow
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--platform") from error
         report = _store(runtime).save(run.candidates, datetime.now(UTC))
         stored = {(c.kind, c.target): c for c in _store(runtime).list()}
         shown = [stored.get((c.kind, c.target), c) for c in run.candidates]
