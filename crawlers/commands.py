@@ -1,7 +1,7 @@
 """``infopole sources …``: discovery of candidate sources, the administrator's decision, collector health.
 
 The municipality file stays the source of truth: approving a candidate adds it there as a source
-(``dashboards.candidate_approval``, the same edit as the dashboard's sources page, audited); a
+(``infopole.sources.approval``, the same edit as the dashboard's sources page, audited); a
 refused edit leaves the candidate new.
 """
 
@@ -102,7 +102,8 @@ def approve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Одобрить кандидата: он добавляется источником в файл муниципалитета / approve, add to the file."""
-    from dashboards.candidate_approval import (
+    from infopole.domain.user import AuditEvent
+    from infopole.sources.approval import (
         APPROVED_ACTION,
         OBJECT_TYPE,
         REFUSED_ACTION,
@@ -110,8 +111,7 @@ def approve(
         approve_candidate,
         refusal_after,
     )
-    from dashboards.source_file import SourceEditError
-    from infopole.domain.user import AuditEvent
+    from infopole.sources.file import SourceEditError
     from infopole.storage.audit import AuditLog
 
     with _runtime(municipality, data_dir) as runtime:

@@ -1,5 +1,5 @@
-"""Approving a discovered candidate edits the municipality file (``dashboards.source_file.add_candidate``)
-and only then records the decision (``dashboards.candidate_approval``); a refused edit changes nothing."""
+"""Approving a discovered candidate edits the municipality file (``infopole.sources.file.add_candidate``)
+and only then records the decision (``infopole.sources.approval``); a refused edit changes nothing."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.candidate_approval import CandidateNotFound, approve_candidate
-from dashboards.source_file import SourceEditError, add_candidate
 from infopole.cli import example_files
 from infopole.config.municipality import load_municipality, parse_municipality
 from infopole.domain.candidate import Candidate, CandidateStatus
 from infopole.domain.source import SourceKind
+from infopole.sources.approval import CandidateNotFound, approve_candidate
+from infopole.sources.file import SourceEditError, add_candidate
 from infopole.storage.candidates import CandidateStore
 from infopole.storage.db import Database
 

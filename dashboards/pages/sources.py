@@ -1,8 +1,8 @@
 """The information field's sources: collector health (``crawlers.health``, the same verdicts as
 the CLI and the silence alert) and the candidates discovery found. Approving a candidate adds it
-to the municipality file as a source (``dashboards.candidate_approval``, the same as ``infopole
+to the municipality file as a source (``infopole.sources.approval``, the same as ``infopole
 sources approve``); a refused edit leaves it pending. The administrator adds and removes sources
-here too: that edits the municipality file itself (``dashboards.source_file``: validated,
+here too: that edits the municipality file itself (``infopole.sources.file``: validated,
 atomic), which stays the one reviewed description of the information field, read by the flows
 at every run."""
 
@@ -14,7 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from crawlers.health import report
-from dashboards.candidate_approval import (
+from dashboards.roles import Permission
+from dashboards.web import Signed, Web
+from infopole.config.municipality import ConfigError, Municipality, load_municipality
+from infopole.domain.candidate import CandidateStatus
+from infopole.domain.source import Source, SourceKind
+from infopole.sources.approval import (
     APPROVED_ACTION,
     OBJECT_TYPE,
     REFUSED_ACTION,
@@ -22,12 +27,7 @@ from dashboards.candidate_approval import (
     approve_candidate,
     refusal_after,
 )
-from dashboards.roles import Permission
-from dashboards.source_file import SourceEditError, add_source, remove_source, write_atomically
-from dashboards.web import Signed, Web
-from infopole.config.municipality import ConfigError, Municipality, load_municipality
-from infopole.domain.candidate import CandidateStatus
-from infopole.domain.source import Source, SourceKind
+from infopole.sources.file import SourceEditError, add_source, remove_source, write_atomically
 from infopole.storage.candidates import CandidateStore
 
 

@@ -1,7 +1,7 @@
 """A candidate source found by discovery, scored by how tied it is to the territory, awaiting a decision.
 
 The administrator approves or rejects candidates; approval adds the candidate to the municipality
-file as a source (``dashboards.candidate_approval``), which stays the source of truth.
+file as a source (``infopole.sources.approval``), which stays the source of truth.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Approving a discovered candidate adds it to the municipality file, then records the decision.
 
 The dashboard's sources page and ``infopole sources approve`` both go through here, so they behave
-the same: the file edit is ``dashboards.source_file.add_candidate`` (validated like ``infopole
+the same: the file edit is ``infopole.sources.file.add_candidate`` (validated like ``infopole
 check``, atomic), and only once the file is written is the candidate marked approved. A refused
 edit (the page is already in the file, the file is broken or unwritable) leaves the candidate
 pending, with the reason for the administrator. The caller writes one audit event from
@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dashboards.source_file import SourceEditError, add_candidate, write_atomically
 from infopole.domain.candidate import Candidate, CandidateStatus
 from infopole.domain.source import Source
+from infopole.sources.file import SourceEditError, add_candidate, write_atomically
 from infopole.storage.candidates import CandidateStore
 
 OBJECT_TYPE = "source_candidate"
