@@ -1,10 +1,13 @@
 """Held-out evaluation of the analysis; prints the numbers the model cards and the issue quote.
 
     python -m nlp.evaluate [--data ../shared/data] [--dev tests/data/nlp_dev.jsonl]
+                           [--blind tests/data/nlp_blind.jsonl]
 
 - sentiment: the official RuSentiment test set (never trained on), 3 classes; the documented
   mapping (speech→positive, skip dropped) and, for comparison, speech dropped as well;
 - topic, incident, sentiment on the hand-written development set (never trained on);
+- the same on the blind set, written and labelled by someone who never saw the training data or
+  the development set, before any model ran on it;
 - false incidents on the held-out slice of random RuSentiment VK posts (``data.held_out``);
 - toxicity on the RUSSE detox dev split (held out of training);
 - throughput of the whole ``Analyzer`` on the development set against natasha's NER network
@@ -30,6 +33,7 @@ from nlp.toxicity import ToxicityClassifier
 from nlp.training import data
 
 DEV = Path(__file__).parent.parent / "tests" / "data" / "nlp_dev.jsonl"
+BLIND = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind.jsonl"
 
 
 def sentiment_report(root: Path, models: Path | None) -> None:
@@ -58,36 +62,53 @@ def _prf(gold: Sequence[bool], predicted: Sequence[bool]) -> str:
     return f"P {p:.3f} R {r:.3f} F1 {f:.3f}"
 
 
+def _topic_figures(gold: Sequence[str], predicted: Sequence[str]) -> str:
+    macro = f1_score(gold, predicted, labels=sorted(set(gold)), average="macro")
+    return f"top-1 accuracy {accuracy_score(gold, predicted):.3f}, macro-F1 over gold blocks {macro:.3f}"
+
+
 def dev_report(dev: Path, models: Path | None) -> None:
-    items = list(data.jsonl(dev))
+    labelled_set_report(dev, "dev", "development set", models)
+
+
+def blind_report(blind: Path, models: Path | None) -> None:
+    """The blind set was written and labelled by someone who never saw the training data or the
+    development set, before any model ran on it: the check that the dev figures are not tuned to
+    the dev set's phrasing."""
+    print("=== BLIND held-out set (written without seeing the training data; never tuned on) ===")
+    labelled_set_report(blind, "blind", "blind set", models)
+
+
+def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -> None:
+    """Topic, incident and sentiment figures on a hand-labelled JSONL set (``tests/data``)."""
+    items = list(data.jsonl(path))
     texts = [normalize(str(item["text"])) for item in items]
-    print(f"development set: {len(items)} posts, groups {dict(Counter(str(i['group']) for i in items))}")
+    print(f"{title}: {len(items)} posts, groups {dict(Counter(str(i['group']) for i in items))}")
 
     topic = TopicClassifier.load(models).map(texts)
     labelled = [(item, t) for item, t in zip(items, topic, strict=True) if item["block"]]
     gold = [str(item["block"]) for item, _ in labelled]
     predicted = [t.block or "—" for _, t in labelled]
-    print(
-        f"topic (dev, {len(labelled)} posts with a block): "
-        f"top-1 accuracy {accuracy_score(gold, predicted):.3f}, "
-        f"macro-F1 over gold blocks "
-        f"{f1_score(gold, predicted, labels=sorted(set(gold)), average='macro'):.3f}"
-    )
+    print(f"topic ({tag}, {len(labelled)} posts with a block): {_topic_figures(gold, predicted)}")
     in_top3 = sum(item["block"] in t.blocks[:3] for item, t in labelled) / len(labelled)
-    print(f"topic (dev): gold block among the listed top-3 {in_top3:.3f}")
+    print(f"topic ({tag}): gold block among the listed top-3 {in_top3:.3f}")
     incidents = [(item, t) for item, t in labelled if item["is_incident"]]
-    accuracy = sum(item["block"] == t.block for item, t in incidents) / len(incidents)
-    print(f"topic (dev incidents and complaints, {len(incidents)}): top-1 accuracy {accuracy:.3f}")
+    print(
+        f"topic ({tag} incidents and complaints, {len(incidents)}): "
+        + _topic_figures(
+            [str(item["block"]) for item, _ in incidents], [t.block or "—" for _, t in incidents]
+        )
+    )
     no_block = [t for item, t in zip(items, topic, strict=True) if not item["block"]]
     print(
-        f"topic (dev, {len(no_block)} posts without a block): "
+        f"topic ({tag}, {len(no_block)} posts without a block): "
         f"predicted none {sum(not t.block for t in no_block)}"
     )
 
     incident = IncidentClassifier.load(models).map(texts)
     gold_incident = [bool(item["is_incident"]) for item in items]
     predicted_incident = [i.is_incident for i in incident]
-    print(f"incident (dev, {len(items)}): {_prf(gold_incident, predicted_incident)}")
+    print(f"incident ({tag}, {len(items)}): {_prf(gold_incident, predicted_incident)}")
     for group in sorted({str(item["group"]) for item in items}):
         rows = [
             (g, p)
@@ -95,13 +116,13 @@ def dev_report(dev: Path, models: Path | None) -> None:
             if item["group"] == group
         ]
         right = sum(g == p for g, p in rows)
-        print(f"  {group:13s} {right}/{len(rows)} right")
+        print(f"  {group:14s} {right}/{len(rows)} right")
 
     sentiment = SentimentClassifier.load(models).map(texts)
     gold_sentiment = [str(item["sentiment"]) for item in items]
     predicted_sentiment = [s.label for s in sentiment]
     print(
-        f"sentiment (dev): macro-F1 {f1_score(gold_sentiment, predicted_sentiment, average='macro'):.3f}, "
+        f"sentiment ({tag}): macro-F1 {f1_score(gold_sentiment, predicted_sentiment, average='macro'):.3f}, "
         f"accuracy {accuracy_score(gold_sentiment, predicted_sentiment):.3f}"
     )
 
@@ -151,14 +172,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Held-out evaluation of the nlp models")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--blind", type=Path, default=BLIND)
     parser.add_argument("--models", type=Path, default=None)
-    parser.add_argument("--skip", default="", help="comma-separated: sentiment,dev,random,toxicity,speed")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: sentiment,dev,blind,random,toxicity,speed"
+    )
     args = parser.parse_args(argv)
     skip = set(args.skip.split(","))
     if "sentiment" not in skip:
         sentiment_report(args.data, args.models)
     if "dev" not in skip:
         dev_report(args.dev, args.models)
+    if "blind" not in skip:
+        blind_report(args.blind, args.models)
     if "random" not in skip:
         random_posts_report(args.data, args.models)
     if "toxicity" not in skip:

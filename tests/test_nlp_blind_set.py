@@ -1,0 +1,53 @@
+"""The blind evaluation set loads and every row carries valid labels.
+
+The set is evaluation data written before any model ran on it; this test guards its shape only
+(a typo in a block name or a missing label would silently drop rows from the figures), never the
+models' quality on it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from infopole.config.blocks import blocks
+from nlp.evaluate import BLIND
+
+FIELDS = {"id", "platform", "kind", "group", "block", "is_incident", "sentiment", "text"}
+SENTIMENTS = {"negative", "neutral", "positive"}
+
+
+def _rows() -> list[dict[str, object]]:
+    with BLIND.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_blind_set_rows_have_valid_labels() -> None:
+    rows = _rows()
+    assert len(rows) >= 200
+    for row in rows:
+        assert row.keys() >= FIELDS, row
+        assert isinstance(row["is_incident"], bool), row["id"]
+        assert row["sentiment"] in SENTIMENTS, row["id"]
+        assert row["block"] is None or row["block"] in blocks(), row["id"]
+        assert row["kind"] in {"post", "comment"}, row["id"]
+        assert isinstance(row["text"], str) and row["text"].strip(), row["id"]
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert len({row["text"] for row in rows}) == len(rows)
+
+
+def test_blind_set_is_rich_in_hard_non_incidents_and_incidents_have_blocks() -> None:
+    rows = _rows()
+    incidents = [row for row in rows if row["is_incident"]]
+    assert 0.3 <= len(incidents) / len(rows) <= 0.45
+    assert all(row["block"] for row in incidents)
+    non_incident_groups = Counter(str(row["group"]) for row in rows if not row["is_incident"])
+    for group in ("announcement", "official_reply", "news", "resolved", "thanks", "discussion", "advice"):
+        assert non_incident_groups[group] >= 5, group
+    assert Counter(str(row["sentiment"]) for row in rows).keys() == SENTIMENTS
+
+
+def test_blind_set_loads_through_the_evaluation_loader() -> None:
+    from nlp.training import data
+
+    assert [str(item["id"]) for item in data.jsonl(BLIND)] == [str(row["id"]) for row in _rows()]
