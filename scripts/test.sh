@@ -18,13 +18,15 @@ cleanup() {
     for service in "${started[@]}"; do bash "scripts/$service.sh" stop || true; done
 }
 trap cleanup EXIT
+# A service that was already running (a developer's, another checkout's test run) is used and left
+# running: only what this run started is stopped at its end.
 if [ -z "${INFOPOLE_TEST_POSTGRES_URL:-}" ]; then
+    bash scripts/postgres.sh status >/dev/null 2>&1 || started+=(postgres)
     INFOPOLE_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start | tail -n 1)
-    started+=(postgres)
 fi
 if [ -z "${INFOPOLE_TEST_ES_URL:-}" ]; then
+    bash scripts/elasticsearch.sh status >/dev/null 2>&1 || started+=(elasticsearch)
     INFOPOLE_TEST_ES_URL=$(bash scripts/elasticsearch.sh start | tail -n 1)
-    started+=(elasticsearch)
 fi
 export INFOPOLE_TEST_POSTGRES_URL INFOPOLE_TEST_ES_URL
 
