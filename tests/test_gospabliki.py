@@ -140,11 +140,12 @@ def scripted_pages() -> tuple[VkDataset, dict[str, int]]:
         reply_to=ids["c3"],
         date=at(18, 8),
     )
-    # a complaint nobody answered; a neighbour's «+1» is not a question
+    # a complaint nobody answered (an ordinary one: an outage would be urgent, 4 working hours);
+    # a neighbour's «+1» is not a question
     ids["c2"] = data.add_comment(
         ADMIN,
         ids["a20"],
-        "Третий день нет горячей воды на Октябрьской 5, безобразие!",
+        "Третий день не вывозят мусор у подъезда на Октябрьской 5, безобразие!",
         from_id=503,
         date=at(20, 10),
     )
@@ -405,7 +406,7 @@ def test_the_monthly_report_matches_the_database(world: World) -> None:
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
     assert "ноябрь 2026" in text
     assert f"Публикаций за период: {len(ADMIN_DAYS) + len(SCHOOL_DAYS)}." in text
-    assert "без ответа сверх срока — 1" in text and "Третий день нет горячей воды" in text
+    assert "без ответа сверх срока — 1" in text and "Третий день не вывозят мусор" in text
     table = document.tables[0]
     assert [cell.text for cell in table.rows[1].cells][:3] == [
         "Администрация района",
@@ -447,7 +448,7 @@ def test_the_dashboard_page(world: World) -> None:
         assert page.status_code == 200
         assert 'data-source="vk-adm" data-light="red"' in page.text
         assert 'data-source="vk-school" data-light="green"' in page.text
-        assert "Третий день нет горячей воды" in page.text and page.text.count('data-overdue="1"') == 1
+        assert "Третий день не вывозят мусор" in page.text and page.text.count('data-overdue="1"') == 1
         detail = client.get("/gospabliki/page/vk-adm")
         assert detail.status_code == 200 and "закреплённая запись от 01.09.2026" in detail.text
         assert client.get("/gospabliki/page/nope").status_code == 404
