@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -134,7 +135,13 @@ def test_two_workers_process_a_backlog_with_no_duplicates(databases: tuple[str, 
             for worker in workers:
                 worker.terminate()
             for worker in workers:
-                worker.wait(timeout=60)
+                try:
+                    worker.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    # a loaded machine can keep a worker in its graceful shutdown for long; what this
+                    # test checks is the work done above, so the worker's process group is killed
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.wait(timeout=30)
 
     assert len(all_runs) == len(sources) and all(r.state and r.state.is_completed() for r in all_runs)
     assert all(r.run_count == 1 for r in [*all_runs, *runs])  # each run executed once, by one worker
