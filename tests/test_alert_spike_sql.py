@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from infopole.alerts.detect import Snapshot, detect
 from infopole.alerts.rules import Analysed
@@ -30,17 +26,6 @@ RULE = SpikeRule(window_hours=3)
 BLOCKS = ["ЖКХ", "Дороги", "Мусор/Свалки/ТКО", None]
 SETTLEMENTS = ["Кингисепп", "Ивангород", "Усть-Луга", None, ""]
 SOURCES = ["vk-podslushano-kingisepp", "vk-adm-kingisepp", "ok-kingisepp"]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'spike.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_db_url"))
-    database = Database(url)
-    yield database
-    database.close()
 
 
 def stream() -> list[Analysed]:

@@ -4,9 +4,8 @@ merge and split, and concurrent changes of one case without a lost update."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,17 +20,6 @@ from infopole.storage.tables import IncidentPostRow, IncidentUpdateRow
 from tests.case_fixtures import MUNICIPALITY, NOW, analysis, post
 
 M = MUNICIPALITY
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cases.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_db_url"))
-    database = Database(url)
-    yield database
-    database.close()
 
 
 def _save(db: Database, *posts: Post) -> None:

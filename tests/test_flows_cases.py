@@ -5,9 +5,7 @@ nothing, and an analysis rewritten while a run works on the old one is not skipp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,17 +19,6 @@ from infopole.storage.tables import IncidentPostRow
 from tests.case_fixtures import MUNICIPALITY, NOW, analysis, post
 
 SALT = "cases-cursor-salt"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cases.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_db_url"))
-    database = Database(url)
-    yield database
-    database.close()
 
 
 def _analysed(store: PostStore, *posts: Post) -> None:

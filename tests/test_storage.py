@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,13 +18,6 @@ from infopole.storage.posts import PostStore
 from infopole.storage.tables import Base
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    return str(request.getfixturevalue("postgres_db_url"))
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import multiprocessing
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,13 +30,6 @@ TOKEN = "vk1.a.SHARED-secret-token-42b7"
 OWNER = -100007
 RPS = 3.0
 CALLS_PER_WORKER = 6
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'infopole.db'}"
-    return str(request.getfixturevalue("postgres_db_url"))
 
 
 @pytest.fixture
