@@ -31,7 +31,7 @@ from nlp import vectors
 from nlp.lexicon import topic_matches
 from nlp.normalize import normalize
 from nlp.pack import Features, LinearTextModel, idf_weights, tfidf
-from nlp.training import augment, data, templates
+from nlp.training import augment, data, handwritten, templates
 from nlp.training import official as official_templates
 from nlp.training.seeds import SEEDS
 
@@ -273,12 +273,14 @@ def topic_corpus(root: Path, seed: int) -> tuple[list[str], list[str]]:
     ):
         texts.append(normalize(text))
         labels.append(block)
-    for seed_item in SEEDS:
-        if seed_item.block:
-            texts.append(normalize(seed_item.text))
-            labels.append(seed_item.block)
-            texts.append(normalize(augment.noisy(seed_item.text, rng)))
-            labels.append(seed_item.block)
+    labelled: list[tuple[str, str | None]] = [(item.text, item.block) for item in SEEDS]
+    labelled += [(row.text, row.block) for row in handwritten.load()]
+    for text, maybe_block in labelled:
+        if maybe_block:
+            texts.append(normalize(text))
+            labels.append(maybe_block)
+            texts.append(normalize(augment.noisy(text, rng)))
+            labels.append(maybe_block)
     chatter = [
         row.text
         for row in data.rusentiment(root, "random_posts")
@@ -342,7 +344,7 @@ A block is listed in `blocks` when its score reaches `threshold`. Blocks rare in
 
 INCIDENT_WEIGHTS = {
     "appeal": 1.0, "excerpt": 1.0, "chatter": 1.0, "news": 1.0, "template": 2.0, "official": 2.0,
-    "noisy": 1.0, "seed": 6.0,
+    "noisy": 1.0, "seed": 6.0, "handwritten": 4.0,
 }  # fmt: skip
 INCIDENT_MAX_FALSE = 0.01  # false incidents on validation VK chatter the threshold allows (target: 2 %)
 INCIDENT_THRESHOLD = 0.5  # the class-balanced model's own boundary (see ``incident_threshold``)
@@ -369,8 +371,9 @@ def incident_rows(root: Path, seed: int) -> list[IncidentRow]:
     rows += [(text, 1, "template") for text, _ in templates.everyday_complaints(600, seed)]
     rows += [(text, 0, "official") for text in official_templates.negatives(INCIDENT_OFFICIAL, seed)]
     rows += [(text, 1, "template") for text in official_templates.quoting_complaints(INCIDENT_QUOTING, seed)]
+    rows += [(row.text, int(row.is_incident), "handwritten") for row in handwritten.load()]
     # comment-style noise on both labels, so lower case, typos and emoji carry no label themselves
-    hand = [row for row in rows if row[2] in ("excerpt", "seed", "template", "official")]
+    hand = [row for row in rows if row[2] in ("excerpt", "seed", "template", "official", "handwritten")]
     rows += [
         (augment.noisy(text, rng), label, "noisy") for text, label, _ in rng.sample(hand, len(hand) // 2)
     ]
