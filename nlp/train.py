@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from nlp import incident as incident_module
@@ -31,6 +30,7 @@ from nlp import vectors
 from nlp.lexicon import topic_matches
 from nlp.normalize import normalize
 from nlp.pack import Features, LinearTextModel, idf_weights, tfidf
+from nlp.torch_fit import fit_linear
 from nlp.training import augment, data, handwritten, templates
 from nlp.training import official as official_templates
 from nlp.training.seeds import SEEDS
@@ -58,9 +58,10 @@ def fit(
     if dense is not None:
         parts.append(sparse.csr_matrix(dense))
     matrix = sparse.hstack(parts, format="csr")
-    model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight, random_state=seed)
-    model.fit(
-        matrix, np.asarray(y), sample_weight=None if sample_weight is None else np.asarray(sample_weight)
+    classes = len(labels) if kind == "softmax" else 2
+    fitted = fit_linear(matrix, y, classes, kind, c, class_weight, sample_weight, seed)
+    print(
+        f"{name}: torch L-BFGS {fitted.iterations} iterations, objective {fitted.objective:.2f}", flush=True
     )
     return LinearTextModel(
         name=name,
@@ -69,8 +70,8 @@ def fit(
         features=features,
         char_idf=char_idf,
         word_idf=word_idf,
-        coef=model.coef_.astype(np.float32),
-        intercept=model.intercept_.astype(np.float32),
+        coef=fitted.coef,
+        intercept=fitted.intercept,
         dense=list(dense_names),
     )
 
@@ -91,14 +92,15 @@ def dense_summary(names: Sequence[str]) -> str:
 
 def card(directory: Path, title: str, meta: dict[str, Any], body: str) -> None:
     metrics = "\n".join(f"- {key}: {value}" for key, value in meta.get("metrics", {}).items())
+    dense = " + " + dense_summary(meta["dense"]) if meta["dense"] else ""
     text = f"""# {title}
 
 - id: `{meta["id"]}`, protocol {meta["protocol"]}, trained {meta["date"]} with seed {meta["seed"]}
 - labels: {", ".join(meta["labels"])}
 - data: {meta["data"]}
 - data licence: {meta["licence"]}
-- model: logistic regression over hashed tf-idf char {meta["features"]["char_ngrams"]} and word
-  {meta["features"]["word_ngrams"]} n-grams{" + " + dense_summary(meta["dense"]) if meta["dense"] else ""}
+- model: logistic regression trained with torch L-BFGS (nlp/torch_fit.py) over hashed tf-idf char
+  {meta["features"]["char_ngrams"]} and word {meta["features"]["word_ngrams"]} n-grams{dense}
 
 ## Metrics (validation split of the training data; held-out numbers: `python -m nlp.evaluate`)
 
