@@ -1,6 +1,6 @@
-"""The blind evaluation set loads and every row carries valid labels.
+"""The blind evaluation sets load and every row carries valid labels.
 
-The set is evaluation data written before any model ran on it; this test guards its shape only
+Each set is evaluation data written before any model ran on it; this test guards its shape only
 (a typo in a block name or a missing label would silently drop rows from the figures), never the
 models' quality on it.
 """
@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from infopole.config.blocks import blocks
-from nlp.evaluate import BLIND
+from nlp.evaluate import BLIND, BLIND2
 
 FIELDS = {"id", "platform", "kind", "group", "block", "is_incident", "sentiment", "text"}
 SENTIMENTS = {"negative", "neutral", "positive"}
 
 
-def _rows() -> list[dict[str, object]]:
-    with BLIND.open(encoding="utf-8") as lines:
+SETS = pytest.mark.parametrize("path", [BLIND, BLIND2], ids=["blind", "blind2"])
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def test_blind_set_rows_have_valid_labels() -> None:
-    rows = _rows()
+@SETS
+def test_blind_set_rows_have_valid_labels(path: Path) -> None:
+    rows = _rows(path)
     assert len(rows) >= 200
     for row in rows:
         assert row.keys() >= FIELDS, row
@@ -36,8 +43,9 @@ def test_blind_set_rows_have_valid_labels() -> None:
     assert len({row["text"] for row in rows}) == len(rows)
 
 
-def test_blind_set_is_rich_in_hard_non_incidents_and_incidents_have_blocks() -> None:
-    rows = _rows()
+@SETS
+def test_blind_set_is_rich_in_hard_non_incidents_and_incidents_have_blocks(path: Path) -> None:
+    rows = _rows(path)
     incidents = [row for row in rows if row["is_incident"]]
     assert 0.3 <= len(incidents) / len(rows) <= 0.45
     assert all(row["block"] for row in incidents)
@@ -47,7 +55,8 @@ def test_blind_set_is_rich_in_hard_non_incidents_and_incidents_have_blocks() -> 
     assert Counter(str(row["sentiment"]) for row in rows).keys() == SENTIMENTS
 
 
-def test_blind_set_loads_through_the_evaluation_loader() -> None:
+@SETS
+def test_blind_set_loads_through_the_evaluation_loader(path: Path) -> None:
     from nlp.training import data
 
-    assert [str(item["id"]) for item in data.jsonl(BLIND)] == [str(row["id"]) for row in _rows()]
+    assert [str(item["id"]) for item in data.jsonl(path)] == [str(row["id"]) for row in _rows(path)]

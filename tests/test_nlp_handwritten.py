@@ -1,0 +1,58 @@
+"""Hand-written training rows: a bad line stops training with its file and line, never silently."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infopole.config.blocks import blocks
+from nlp.training import handwritten
+
+
+def _write(path: Path, rows: list[dict[str, object] | str]) -> None:
+    path.write_text(
+        "\n".join(row if isinstance(row, str) else json.dumps(row, ensure_ascii=False) for row in rows)
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+GOOD = {"text": "света нет опять", "is_incident": True, "block": "Электроснабжение", "sentiment": "negative"}
+
+
+def test_rows_of_every_file_load_in_file_order_and_repeated_texts_once(tmp_path: Path) -> None:
+    notice = {**GOOD, "text": "Плановое отключение света 5 мая", "is_incident": False, "sentiment": "neutral"}
+    _write(tmp_path / "b.jsonl", [notice, "", GOOD])
+    _write(tmp_path / "a.jsonl", [GOOD])
+    rows = handwritten.load(tmp_path)
+    assert [(row.text, row.is_incident, row.source) for row in rows] == [
+        ("света нет опять", True, "a.jsonl:1"),
+        ("Плановое отключение света 5 мая", False, "b.jsonl:1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "b.jsonl:2: not JSON"),
+        ({**GOOD, "is_incident": "yes"}, "b.jsonl:2: `is_incident` must be true or false"),
+        ({**GOOD, "block": "ЖЭК"}, "b.jsonl:2: unknown block 'ЖЭК'"),
+        ({**GOOD, "sentiment": "angry"}, "b.jsonl:2: `sentiment` must be one of"),
+        ({**GOOD, "text": "  "}, "b.jsonl:2: `text` must be a non-empty string"),
+    ],
+)
+def test_a_bad_line_names_its_file_and_line(
+    tmp_path: Path, line: dict[str, object] | str, message: str
+) -> None:
+    _write(tmp_path / "b.jsonl", [GOOD, line])
+    with pytest.raises(handwritten.HandwrittenError, match=message):
+        handwritten.load(tmp_path)
+
+
+def test_the_committed_files_load_with_both_labels_and_known_blocks() -> None:
+    rows = handwritten.load()
+    assert len(rows) >= 500
+    assert {row.is_incident for row in rows} == {True, False}
+    assert {row.block for row in rows if row.block} <= set(blocks())
