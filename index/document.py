@@ -56,6 +56,10 @@ class IndexDocument:
     block: str | None = None  # the top block
     blocks: tuple[str, ...] = ()
     block_scores: dict[str, float] = field(default_factory=dict)
+    # display only: kept in the stored record (ES ``_source`` under ``dynamic: false``, the embedded
+    # ``doc`` JSON) but neither mapped nor a column, so adding it changed no mapping; older records
+    # read back as None
+    subtopic: str | None = None
     sentiment: str = "neutral"
     is_incident: bool = False
     incident_score: float = 0.0
@@ -143,6 +147,7 @@ def build_document(post: Post, analysis: Analysis, *, department: str | None = N
         block=analysis.block or (blocks[0] if blocks else None),
         blocks=blocks,
         block_scores=dict(analysis.block_scores),
+        subtopic=analysis.subtopic,
         sentiment=analysis.sentiment,
         is_incident=analysis.is_incident,
         incident_score=analysis.incident_score,

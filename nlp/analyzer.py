@@ -31,6 +31,7 @@ from nlp.pack import Checkpoints, CountCache
 from nlp.risk import assess
 from nlp.sentiment import SentimentClassifier
 from nlp.stories import Membership, StoryIndex
+from nlp.subtopic import choose as choose_subtopic
 from nlp.topic import TopicClassifier
 from nlp.toxicity import ToxicityClassifier
 
@@ -189,12 +190,15 @@ class Analyzer:
                     parts.append(f"блок: {topic.block}")
                 reason = "; ".join(parts)
             lemmas = lemma_text(document.full_text)
+            subtopic = choose_subtopic(texts[k], set(lemmas.split()), topic.blocks, topic.scores)
             results[i] = Analysis(
                 post_key=document.key,
                 model_id=self.model_id,
                 block=topic.block,
                 blocks=topic.blocks,
                 block_scores=topic.scores,
+                subtopic=subtopic.name if subtopic else None,
+                subtopic_score=subtopic.score if subtopic else 0.0,
                 sentiment=sentiments[k].label,
                 sentiment_scores=sentiments[k].scores,
                 is_incident=incident.is_incident,

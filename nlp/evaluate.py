@@ -10,6 +10,8 @@
   the development set, before any model ran on it. The first blind set's errors were read after
   round 3 (its error kinds guided the round-4 training data, none of its texts), so the second,
   written at the start of round 4, is the one no choice has seen;
+- subtopics on the second blind set, when an independent labeller's subtopic labels exist
+  (``tests/data/nlp_blind2_subtopics.jsonl``): coverage, precision and accuracy, no texts printed;
 - false incidents on the held-out slice of random RuSentiment VK posts (``data.held_out``);
 - toxicity on the RUSSE detox dev split (held out of training);
 - throughput of the whole ``Analyzer`` on the development set against natasha's NER network
@@ -37,6 +39,7 @@ from nlp.training import data
 DEV = Path(__file__).parent.parent / "tests" / "data" / "nlp_dev.jsonl"
 BLIND = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind.jsonl"
 BLIND2 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2.jsonl"
+BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
 def sentiment_report(root: Path, models: Path | None) -> None:
@@ -130,6 +133,28 @@ def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -
     )
 
 
+def subtopic_report(blind: Path, labels: Path, models: Path | None) -> None:
+    """Subtopics (``nlp.subtopic``) against an independent labeller's ``{"id", "subtopic": name | null}``
+    lines for a blind set, joined by id: coverage (share of labelled posts given a subtopic), precision
+    of the given ones, accuracy (no subtopic where the labeller gave none counts as right). No texts."""
+    if not labels.exists():
+        print(f"subtopic: no labels at {labels}, skipped")
+        return
+    gold = {str(row["id"]): row.get("subtopic") for row in data.jsonl(labels)}
+    items = [item for item in data.jsonl(blind) if str(item["id"]) in gold]
+    documents = [Document(str(item["id"]), str(item["text"]), str(item.get("title") or "")) for item in items]
+    predicted = {a.post_key: a.subtopic for a in Analyzer.load(None, models).map_documents(documents)}
+    given = [key for key, name in predicted.items() if name]
+    right = sum(predicted[key] == gold[key] for key in given)
+    agree = sum(predicted[key] == gold[key] for key in predicted)
+    n = len(predicted)
+    print(
+        f"subtopic ({labels.name}: {len(gold)} labels, {n} joined, {sum(bool(gold[k]) for k in predicted)} "
+        f"with a subtopic): coverage {len(given) / max(n, 1):.3f} ({len(given)}), "
+        f"precision {right / max(len(given), 1):.3f}, accuracy {agree / max(n, 1):.3f}"
+    )
+
+
 def random_posts_report(root: Path, models: Path | None) -> None:
     rows = [row for row in data.rusentiment(root, "random_posts") if data.held_out(row.text)]
     scores = IncidentClassifier.load(models).map([normalize(row.text) for row in rows])
@@ -178,7 +203,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--blind", type=Path, action="append", help="a blind set (repeatable; default: both)")
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument(
-        "--skip", default="", help="comma-separated: sentiment,dev,blind,random,toxicity,speed"
+        "--subtopics", type=Path, default=BLIND2_SUBTOPICS, help="subtopic labels of nlp_blind2"
+    )
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: sentiment,dev,blind,subtopic,random,toxicity,speed"
     )
     args = parser.parse_args(argv)
     skip = set(args.skip.split(","))
@@ -189,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "blind" not in skip:
         for blind in args.blind or [BLIND, BLIND2]:
             blind_report(blind, args.models)
+    if "subtopic" not in skip:
+        subtopic_report(BLIND2, args.subtopics, args.models)
     if "random" not in skip:
         random_posts_report(args.data, args.models)
     if "toxicity" not in skip:

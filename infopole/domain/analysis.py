@@ -36,6 +36,10 @@ class Analysis:
     block: str | None = None
     blocks: tuple[str, ...] = ()
     block_scores: dict[str, float] = field(default_factory=dict)
+    # a taxonomy subtopic of one of ``blocks``, only when confident (``nlp.subtopic``); analyses
+    # stored before it existed read back as None / 0.0
+    subtopic: str | None = None
+    subtopic_score: float = 0.0
     sentiment: str = "neutral"
     sentiment_scores: dict[str, float] = field(default_factory=dict)
     is_incident: bool = False
