@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -53,6 +53,7 @@ from infopole.config.settings import Settings
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Platform, Post
 from infopole.domain.source import Source
+from infopole.domain.spread import Spread
 from infopole.runtime import Runtime, quiet_third_parties
 from infopole.storage.deadletters import DeadLetterStore
 from infopole.storage.queues import pending_index_count
@@ -211,6 +212,18 @@ def snapshot_subscribers(runtime: Runtime) -> dict[str, Any]:
     return {"recorded": len(done.recorded), "failed": dict(done.failed)}
 
 
+@task(cache_policy=NO_CACHE)
+def snapshot_audiences(runtime: Runtime) -> dict[str, Any]:
+    """The audience of the walls, groups and channels not yet counted today (the risk score's
+    audience factor); a failure is reported, never fatal to the crawl."""
+    try:
+        done = steps.audiences(runtime.db, runtime.municipality, runtime.collectors)
+    except Exception as error:  # a counter must not fail the crawl that already saved its posts
+        get_run_logger().warning("audiences not recorded: %s: %s", type(error).__name__, error)
+        return {"recorded": 0, "failed": {"all": f"{type(error).__name__}: {error}"}}
+    return {"recorded": len(done.recorded), "failed": dict(done.failed)}
+
+
 @flow(name="infopole-collect", log_prints=True)
 def collect_flow(
     municipality_file: str, data_dir: str, sources: list[str] | None = None, downstream: bool = False
@@ -243,6 +256,7 @@ def collect_flow(
         official = {page.source for page in runtime.municipality.official_pages}
         if sources is None or official & set(sources):
             summary["subscribers"] = snapshot_subscribers(runtime)
+        summary["audiences"] = snapshot_audiences(runtime)
     get_run_logger().info("collected: %s", summary)
     if downstream and summary["new"] + summary["edited"] + summary["deleted"]:
         summary["downstream"] = downstream_flows(municipality_file, data_dir)
@@ -278,15 +292,25 @@ def scoring_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """The work, not the run: which posts in which revision, which models, and which municipality
     file (its settlements, streets and officials shape the analysis)."""
     posts: list[Post] = parameters["posts"]
+    spreads: Mapping[str, Spread] = parameters.get("spreads") or {}
     digest = hashlib.sha256()
     for post in posts:
         digest.update(f"{post.key}\x1f{post.content_hash}\x1e".encode())
+        spread = spreads.get(post.key)
+        if spread is not None:  # the risk score's growth and audience depend on them
+            digest.update(f"{spread.observed_at}\x1f{spread.audience}\x1e".encode())
     return f"score-{parameters['model_id']}-{parameters['setting']}-{digest.hexdigest()[:32]}"
 
 
 @task(cache_key_fn=scoring_key, persist_result=True, cache_expiration=timedelta(days=2))
-def score(runtime: Runtime, posts: list[Post], model_id: str, setting: str) -> list[Analysis]:
-    return analyzer_of(runtime).map(posts)
+def score(
+    runtime: Runtime,
+    posts: list[Post],
+    model_id: str,
+    setting: str,
+    spreads: Mapping[str, Spread] | None = None,
+) -> list[Analysis]:
+    return analyzer_of(runtime).map(posts, spreads)
 
 
 class _CachedScoring:
@@ -299,8 +323,8 @@ class _CachedScoring:
         assert path is not None
         self.setting = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
-    def map(self, posts: list[Post]) -> list[Analysis]:
-        return score(self.runtime, posts, self.model_id, self.setting)
+    def map(self, posts: list[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]:
+        return score(self.runtime, posts, self.model_id, self.setting, spreads)
 
 
 @flow(name="infopole-analyse", log_prints=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flows import steps
@@ -23,6 +23,7 @@ from index.base import SearchIndex
 from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post
+from infopole.domain.spread import Spread
 from infopole.storage.deadletters import DeadLetterStore
 from infopole.storage.posts import PostStore
 from infopole.storage.queues import indexed_keys
@@ -97,7 +98,7 @@ def analyse(
         if not posts:
             break
         batches += 1
-        good, bad = _map_isolating(analyzer, posts)
+        good, bad = _map_isolating(analyzer, posts, store.spreads(post.key for post in posts))
         if bad and not good and len(posts) >= 3:
             raise AnalyzerBrokenError(f"all {len(posts)} posts of a batch failed; first: {bad[0][1]}")
         if good:
@@ -116,11 +117,11 @@ def analyse(
 
 
 def _map_isolating(
-    analyzer: steps.Analyzer, posts: list[Post]
+    analyzer: steps.Analyzer, posts: list[Post], spreads: Mapping[str, Spread] | None = None
 ) -> tuple[list[tuple[Post, Analysis]], list[tuple[Post, str]]]:
     """The batch at once; only if that fails, post by post to find the ones the analyzer fails on."""
     try:
-        return list(zip(posts, analyzer.map(posts), strict=True)), []
+        return list(zip(posts, analyzer.map(posts, spreads), strict=True)), []
     except Exception as error:  # any analyzer error: recorded per post below
         if len(posts) == 1:
             return [], [(posts[0], f"{type(error).__name__}: {error}")]
@@ -128,7 +129,7 @@ def _map_isolating(
     bad: list[tuple[Post, str]] = []
     for post in posts:
         try:
-            good.append((post, analyzer.map([post])[0]))
+            good.append((post, analyzer.map([post], spreads)[0]))
         except Exception as error:  # recorded as a dead-letter attempt
             bad.append((post, f"{type(error).__name__}: {error}"))
     return good, bad

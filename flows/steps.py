@@ -28,10 +28,16 @@ from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post, PostKind
 from infopole.domain.source import Source, SourceKind
+from infopole.domain.spread import Spread
 from infopole.gospabliki.run import GospablikiRun
 from infopole.gospabliki.run import run as run_gospabliki
 from infopole.gospabliki.store import GospablikiStore
-from infopole.gospabliki.subscribers import SubscribersRun, readers_from, record_subscribers
+from infopole.gospabliki.subscribers import (
+    SubscribersRun,
+    readers_from,
+    record_audiences,
+    record_subscribers,
+)
 from infopole.incidents.answer_checks import AnswerCheckReport, check_answers
 from infopole.incidents.replies import official_authors
 from infopole.storage.case_events import CaseEventStore, OutboxReport, WebhookTarget
@@ -58,7 +64,10 @@ def _quiet(_what: str, _done: int) -> None:
 
 
 class Analyzer(Protocol):
-    def map(self, posts: list[Post]) -> list[Analysis]: ...
+    """``spreads``: ``PostStore.spreads`` of the posts (when their counters were read, their source's
+    audience), for the risk score's growth and audience."""
+
+    def map(self, posts: list[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]: ...
 
 
 @dataclass
@@ -138,7 +147,7 @@ def analyse(
     done = 0
     remember_recent(store, analyzer)
     while posts := store.posts_to_analyse(limit=batch_size):
-        analyses = analyzer.map(posts)
+        analyses = analyzer.map(posts, store.spreads(post.key for post in posts))
         store.save_analyses(zip(posts, analyses, strict=True), clock())
         done += len(posts)
         progress("analyse", len(posts))
@@ -380,6 +389,18 @@ def gospabliki_subscribers(
     if not municipality.gospabliki.enabled or not municipality.official_pages:
         return SubscribersRun()
     return record_subscribers(GospablikiStore(db), municipality, readers_from(collectors), clock())
+
+
+def audiences(
+    db: Database,
+    municipality: Municipality,
+    collectors: Mapping[SourceKind, Collector],
+    *,
+    clock: Clock = utc_now,
+) -> SubscribersRun:
+    """After a crawl: the audience of each enabled wall, group and channel not counted yet this local
+    day, through the collectors' own clients (the risk score's audience factor)."""
+    return record_audiences(GospablikiStore(db), municipality, readers_from(collectors), clock())
 
 
 @dataclass

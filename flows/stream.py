@@ -244,7 +244,8 @@ class TelegramStream:
             stale = [post for post in pending if self._analysis_hash(post.key) != post.content_hash]
             if stale:
                 analyzer = self.analyzer or runtime.analyzer
-                store.save_analyses(zip(stale, analyzer.map(stale), strict=True), self.clock())
+                spreads = store.spreads(post.key for post in stale)
+                store.save_analyses(zip(stale, analyzer.map(stale, spreads), strict=True), self.clock())
                 report.analysed += len(stale)
         except Exception as error:  # left pending for the analyse flow (retries, dead letters)
             report.failed["analyse"] = f"{type(error).__name__}: {error}"

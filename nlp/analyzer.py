@@ -9,7 +9,7 @@ Non-Russian texts get only ``language`` and ``lemmas``; classifiers see the norm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import metadata
@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from infopole.config.municipality import Municipality
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Post, PostKind
+from infopole.domain.spread import Spread
 from nlp import language
 from nlp.geo import GeoLinker
 from nlp.incident import IncidentClassifier
@@ -28,7 +29,7 @@ from nlp.lemmas import lemma_text
 from nlp.ner import NerTagger, officials_mentioned
 from nlp.normalize import normalize
 from nlp.pack import Checkpoints, CountCache
-from nlp.risk import assess
+from nlp.risk import assess, reach_per_hour
 from nlp.sentiment import SentimentClassifier
 from nlp.stories import Membership, StoryIndex
 from nlp.subtopic import choose as choose_subtopic
@@ -46,7 +47,7 @@ def chop(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 @dataclass(frozen=True)
 class Document:
-    """What the analysis needs of a post: identity, text and reach."""
+    """What the analysis needs of a post: identity, text and how far it spreads (``nlp.risk``)."""
 
     key: str
     text: str
@@ -54,11 +55,23 @@ class Document:
     reach: int = 0
     published_at: datetime | None = None
     by_page: bool = False  # a comment in the name of a community: the page answering, not a resident
+    audience: int = 0  # subscribers of the post's source; 0: unknown
+    observed_at: datetime | None = None  # when ``reach`` was counted; None: unknown, so no growth
 
     @classmethod
-    def of(cls, post: Post) -> Document:
+    def of(cls, post: Post, spread: Spread | None = None) -> Document:
         by_page = post.author_is_community and post.kind is PostKind.COMMENT
-        return cls(post.key, post.text, post.title, post.metrics.reach, post.published_at, by_page)
+        spread = spread or Spread()
+        return cls(
+            post.key,
+            post.text,
+            post.title,
+            post.metrics.reach,
+            post.published_at,
+            by_page,
+            spread.audience,
+            spread.observed_at,
+        )
 
     @property
     def full_text(self) -> str:
@@ -116,8 +129,10 @@ class Analyzer:
             batch_size=batch_size,
         )
 
-    def map(self, posts: Sequence[Post]) -> list[Analysis]:
-        return self.map_documents([Document.of(post) for post in posts])
+    def map(self, posts: Sequence[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]:
+        """``spreads``: what the store knows of each post's spread by key (``PostStore.spreads``)."""
+        spreads = spreads or {}
+        return self.map_documents([Document.of(post, spreads.get(post.key)) for post in posts])
 
     def remember(self, pairs: Iterable[tuple[Post, Analysis]]) -> int:
         """Seed the duplicate and story index with analysed posts (the store's recent ones, oldest
@@ -179,6 +194,8 @@ class Analyzer:
                 incident=incident.score if incident.is_incident else 0.0,
                 reach=document.reach,
                 officials=tuple(officials),
+                per_hour=reach_per_hour(document.reach, document.published_at, document.observed_at),
+                audience=document.audience,
             )
             reason = ""
             if incident.is_incident:

@@ -1,9 +1,12 @@
 """The contract of ``infopole analyze``: JSON lines in, one JSON line out per input, in order.
 
-Input lines need ``id`` and ``text``; ``title``, ``date``, ``platform`` and metrics
-(``likes``, ``reposts``, ``views``, ``comments``, at the top level or under ``metrics``) are
-optional. A line that cannot be read yields ``{"id": …, "error": "…"}`` and processing goes on;
-``analyze_stream`` returns the number of such lines.
+Input lines need ``id`` and ``text``; ``title``, ``date``, ``platform``, metrics (``likes``,
+``reposts``, ``views``, ``comments``, at the top level or under ``metrics``), ``observed_at`` (when
+the metrics were read) and ``audience`` (subscribers of the page or channel) are optional.
+``date`` and ``observed_at`` are ISO 8601 times with a time zone or Unix seconds; with both, the
+risk score weighs the post's growth (reach per hour since publication), so an export's counters
+are not mistaken for a fresh post's. A line that cannot be read yields ``{"id": …, "error": "…"}``
+and processing goes on; ``analyze_stream`` returns the number of such lines.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from infopole.domain.analysis import Analysis
@@ -61,7 +65,40 @@ def parse_line(line: str) -> tuple[Any, Document]:
         metrics = Metrics(**{name: int(counters.get(name) or 0) for name in METRICS})
     except (TypeError, ValueError) as error:
         raise InputError(f"bad metrics: {error}") from error
-    return data["id"], Document(key=str(data["id"]), text=text, title=title, reach=metrics.reach)
+    audience = data.get("audience") or 0
+    if isinstance(audience, bool) or not isinstance(audience, int) or audience < 0:
+        raise InputError("audience must be a non-negative integer")
+    document = Document(
+        key=str(data["id"]),
+        text=text,
+        title=title,
+        reach=metrics.reach,
+        published_at=_moment(data, "date"),
+        audience=audience,
+        observed_at=_moment(data, "observed_at"),
+    )
+    return data["id"], document
+
+
+def _moment(data: dict[str, Any], name: str) -> datetime | None:
+    """An ISO 8601 time with a zone, or Unix seconds; None when absent."""
+    value = data.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError) as error:
+            raise InputError(f"bad {name}: {error}") from error
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be an ISO 8601 time or Unix seconds")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise InputError(f"bad {name}: {error}") from error
+    if moment.tzinfo is None:
+        raise InputError(f"{name} needs a time zone (e.g. {value}+03:00)")
+    return moment.astimezone(UTC)
 
 
 def _item(line: str) -> _Item:

@@ -1,11 +1,25 @@
 """Information risk 0–1: how much a post threatens the administration's reputation or public order.
 
 A noisy-OR of factor contributions, each a weight times a strength in 0–1: negativity,
-toxicity, an incident, the post's reach, and sensitive subjects (emergencies, protests,
-officials, corruption, children, deaths). Officials and children count in proportion to the
-post's negativity, toxicity or incident score; reach counts only when something else does.
-The factors that contributed are returned, strongest first, so an alert can say why it was
-raised. Weights are set by hand; a wave of posts (growth) is the alerts' business, not one post's.
+toxicity, an incident, sensitive subjects (emergencies, protests, officials, corruption,
+children, deaths), and how far the post spreads: its reach, its growth (reach per hour since
+publication when its counters were read) and its source's audience (subscribers of the
+community or channel). Officials and children count in proportion to the post's negativity,
+toxicity or incident score; the three spread factors (``SPREAD``) count only when something
+else does — a cat photo in a huge, fast-growing group is no risk. The factors that contributed
+are returned, strongest first, so an alert can say why it was raised. Weights are set by hand;
+a wave of *posts* (many posts on one story) is the alerts' business, not one post's.
+
+**Spread.** Reach is what the post has gathered; growth says it is gathering it *now* (5,000
+views in the first hour is a post spreading, the same views after a month are not); audience is
+what it can still gather (a fresh post in a 100,000-member community has few views yet). Growth
+is the average rate since publication at the moment the counters were read: nothing else is
+kept (the store updates a post's counters in place), and a post read long after publication
+has a long age, so an old post never shows growth it does not have. Without a publication or
+observation time, or without an audience count, the factor is 0 and the score is what it was.
+The spread weights keep the threshold's meaning: all three at their largest amplify by
+1 − (1 − 0.3)(1 − 0.12)(1 − 0.08) ≈ 0.43, so the strongest bare word (a protest or a death,
+0.45) stays below 0.7 at 1 − 0.55 × 0.57 ≈ 0.69.
 
 **Confirmed sensitive events.** A word alone is weak evidence («горит распродажа», «учения по
 пожарной безопасности», «взрыв эмоций»), so an emergency, a utility outage, corruption or a death
@@ -24,6 +38,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from nlp.lexicon import subject_matches
 
@@ -32,6 +47,10 @@ WEIGHTS = {
     "toxic": 0.3,
     "incident": 0.15,
     "reach": 0.3,
+    # growth is a direct sign of spreading now, but mostly reach gathered fast: below reach
+    "growth": 0.12,
+    # audience is only what the post *could* reach: the weakest of the three spread factors
+    "audience": 0.08,
     "emergency": 0.35,
     "outage": 0.3,
     "protest": 0.45,
@@ -49,6 +68,15 @@ CONFIRMED = {
     "death": 0.8,  # a death outranks the emergency that caused it
 }
 MIN_CONTRIBUTION = 0.05
+SPREAD = ("reach", "growth", "audience")  # they amplify a risk, never raise one alone
+
+# growth: reach per hour since publication, on a log scale between these rates
+GROWTH_FLOOR_PER_HOUR = 100.0  # a town's ordinary post gathers its views at this pace or slower
+GROWTH_FULL_PER_HOUR = 10_000.0  # a town's post spreading as fast as posts ever do there
+MIN_AGE_HOURS = 1.0  # a post read minutes after publication is judged on its first hour
+# audience: members of the source, on a log scale between these sizes
+AUDIENCE_FLOOR = 1_000  # a house chat or a village page: no wider than its reach says
+AUDIENCE_FULL = 100_000  # a city-wide public page or channel
 SUBJECTS = ("emergency", "outage", "protest", "corruption", "death", "children", "official")
 
 # Beside ``nlp.lexicon``'s subjects: emergencies it does not name, and utility outages.
@@ -113,6 +141,31 @@ def reach_strength(reach: int) -> float:
     return min(1.0, math.log10(1 + max(reach, 0)) / 5) ** 1.5 if reach > 0 else 0.0
 
 
+def reach_per_hour(reach: int, published_at: datetime | None, observed_at: datetime | None) -> float:
+    """Reach gathered per hour from publication to the moment the counters were read (at least the
+    first hour); 0 when either moment is unknown, so no growth is invented."""
+    if reach <= 0 or published_at is None or observed_at is None:
+        return 0.0
+    hours = (observed_at - published_at).total_seconds() / 3600
+    return reach / max(hours, MIN_AGE_HOURS)
+
+
+def _log_scale(value: float, floor: float, full: float) -> float:
+    if value <= floor:
+        return 0.0
+    return min(1.0, math.log10(value / floor) / math.log10(full / floor))
+
+
+def growth_strength(per_hour: float) -> float:
+    """0 at 100 views an hour or less, 0.5 at 1,000, 1 at 10,000."""
+    return _log_scale(per_hour, GROWTH_FLOOR_PER_HOUR, GROWTH_FULL_PER_HOUR)
+
+
+def audience_strength(audience: int) -> float:
+    """0 for a source of 1,000 members or fewer (or unknown), 0.5 at 10,000, 1 at 100,000."""
+    return _log_scale(audience, AUDIENCE_FLOOR, AUDIENCE_FULL)
+
+
 def _compile(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
     return {name: re.compile("|".join(rf"(?:\b{stem})" for stem in stems)) for name, stems in table.items()}
 
@@ -145,12 +198,17 @@ def assess(
     incident: float = 0.0,
     reach: int = 0,
     officials: tuple[str, ...] = (),
+    per_hour: float = 0.0,
+    audience: int = 0,
 ) -> Risk:
+    """``per_hour``: ``reach_per_hour`` of the post; ``audience``: members of its source (0: unknown)."""
     strengths = {
         "negative": max(0.0, (negative - 0.4) / 0.6),
         "toxic": max(0.0, (toxicity - 0.3) / 0.7),
         "incident": incident if incident >= 0.5 else 0.0,
         "reach": reach_strength(reach),
+        "growth": growth_strength(per_hour),
+        "audience": audience_strength(audience),
     }
     subjects = subjects_of(text)
     for subject in SUBJECTS:
@@ -166,8 +224,9 @@ def assess(
         if strengths[subject]:
             confirmation = 1.0 if subject in facts else tone
             contributions[subject] = max(contributions[subject], weight * confirmation)
-    if not any(value >= MIN_CONTRIBUTION for name, value in contributions.items() if name != "reach"):
-        contributions["reach"] = 0.0  # a widely seen cat photo is no risk
+    if not any(value >= MIN_CONTRIBUTION for name, value in contributions.items() if name not in SPREAD):
+        for name in SPREAD:
+            contributions[name] = 0.0  # a widely seen cat photo is no risk
     remaining = 1.0
     for value in contributions.values():
         remaining *= 1 - value

@@ -151,3 +151,27 @@ def test_a_document_that_breaks_the_analysis_fails_alone(analyzer: Analyzer) -> 
     assert [record["id"] for record in records] == [0, 1, 2, 3]
     assert records[1] == {"id": 1, "error": "analysis failed: RuntimeError: boom"}
     assert all("error" not in records[i] for i in (0, 2, 3))
+
+
+def test_date_observed_at_and_audience_feed_growth_and_audience(analyzer: Analyzer) -> None:
+    text = "Третий день нет горячей воды на Лесной 5, управляющая компания не берёт трубку!"
+    base = {"text": text, "views": 6_000, "date": "2026-11-24T10:00:00+03:00"}
+    lines = [
+        json.dumps({"id": "fresh", **base, "observed_at": "2026-11-24T08:30:00Z", "audience": 80_000}),
+        json.dumps({"id": "old", **base, "observed_at": "2026-12-24T08:30:00Z"}),
+        json.dumps({"id": "plain", "text": text, "views": 6_000}),
+        json.dumps({"id": "unix", **base, "observed_at": 1_795_509_000}),  # 2026-11-24 08:30 UTC
+        json.dumps({"id": "naive", **base, "observed_at": "2026-11-24T08:30:00"}),
+        json.dumps({"id": "neg", "text": text, "audience": -5}),
+        json.dumps({"id": "bad", **base, "observed_at": "вчера"}),
+    ]
+    failed, records = run(analyzer, lines)
+    fresh, old, plain, unix = records[:4]
+    assert failed == 3
+    assert {"growth", "audience"} <= set(fresh["risk_factors"])
+    assert "growth" not in old["risk_factors"] and "audience" not in old["risk_factors"]
+    assert fresh["risk_score"] > old["risk_score"] == plain["risk_score"]
+    assert "growth" in unix["risk_factors"]
+    assert "time zone" in records[4]["error"]
+    assert records[5]["error"] == "audience must be a non-negative integer"
+    assert records[6]["error"].startswith("bad observed_at")

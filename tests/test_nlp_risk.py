@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from nlp.risk import assess
+from datetime import UTC, datetime, timedelta
+
+from nlp.risk import (
+    GROWTH_FLOOR_PER_HOUR,
+    SPREAD,
+    assess,
+    audience_strength,
+    growth_strength,
+    reach_per_hour,
+)
 
 
 def test_calm_post_has_no_risk_whatever_its_reach() -> None:
@@ -94,3 +103,60 @@ def test_corruption_counts_fully_when_it_is_a_complaint_and_little_as_a_word() -
     word = assess("Лекция о противодействии коррупции в библиотеке", negative=0.0, toxicity=0.0)
     assert complaint.score >= THRESHOLD and complaint.factors[0] == "corruption"
     assert word.score < 0.5
+
+
+# --- spread: growth and the source's audience ----------------------------------------------------
+
+PUBLISHED = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+COMPLAINT = "Третий час не можем дозвониться в управляющую компанию, в подъезде потоп"
+
+
+def test_the_same_views_in_the_first_hour_are_growth_and_after_a_month_are_not() -> None:
+    fresh_rate = reach_per_hour(5_000, PUBLISHED, PUBLISHED + timedelta(minutes=50))
+    old_rate = reach_per_hour(5_000, PUBLISHED, PUBLISHED + timedelta(days=30))
+    assert fresh_rate == 5_000  # judged on the whole first hour, not on 50 minutes
+    assert old_rate < GROWTH_FLOOR_PER_HOUR
+    fresh = assess(COMPLAINT, negative=0.85, toxicity=0.1, reach=5_000, per_hour=fresh_rate)
+    old = assess(COMPLAINT, negative=0.85, toxicity=0.1, reach=5_000, per_hour=old_rate)
+    plain = assess(COMPLAINT, negative=0.85, toxicity=0.1, reach=5_000)
+    assert fresh.score > old.score + 0.05
+    assert "growth" in fresh.factors and "growth" not in old.factors
+    assert old.score == plain.score  # a month-old post shows no growth it does not have
+
+
+def test_no_publication_or_observation_time_means_no_growth() -> None:
+    assert reach_per_hour(50_000, None, PUBLISHED) == 0.0
+    assert reach_per_hour(50_000, PUBLISHED, None) == 0.0
+    assert reach_per_hour(0, PUBLISHED, PUBLISHED + timedelta(hours=1)) == 0.0
+    # counters read "before" publication (a clock off by minutes) are the first hour's
+    assert reach_per_hour(300, PUBLISHED, PUBLISHED - timedelta(minutes=5)) == 300
+
+
+def test_a_big_audience_raises_a_negative_post_and_leaves_a_neutral_one_at_zero() -> None:
+    small = assess(COMPLAINT, negative=0.85, toxicity=0.1, reach=200, audience=300)
+    big = assess(COMPLAINT, negative=0.85, toxicity=0.1, reach=200, audience=120_000)
+    assert big.score > small.score + 0.05
+    assert "audience" in big.factors and "audience" not in small.factors
+    assert small.score == assess(COMPLAINT, negative=0.85, toxicity=0.1, reach=200).score
+    cat = assess("Котик спит на солнышке", negative=0.05, toxicity=0.01, reach=90_000, per_hour=50_000.0,
+                 audience=500_000)  # fmt: skip
+    assert cat.score == 0.0 and cat.factors == ()
+
+
+def test_spread_strengths_grow_on_a_log_scale() -> None:
+    assert growth_strength(100) == 0.0 and growth_strength(10_000) == 1.0
+    assert 0.45 < growth_strength(1_000) < 0.55
+    assert audience_strength(0) == 0.0 and audience_strength(1_000) == 0.0
+    assert 0.45 < audience_strength(10_000) < 0.55 and audience_strength(1_000_000) == 1.0
+
+
+def test_a_bare_word_stays_below_the_threshold_with_the_largest_reach_growth_and_audience() -> None:
+    for text in (
+        "Горит распродажа зимней обуви, скидки до 70%",
+        "Взрыв эмоций на концерте, спасибо артистам",
+        "Фильм «Протест» в кинотеатре Родина в субботу",  # the strongest bare words: protest, death
+        "Герой фильма погиб в финале, зал плакал",
+    ):
+        risk = assess(text, negative=0.05, toxicity=0.05, reach=500_000, per_hour=1e6, audience=10**7)
+        assert risk.score < THRESHOLD, (text, risk)
+        assert risk.factors and set(risk.factors) & set(SPREAD), text  # the spread did count

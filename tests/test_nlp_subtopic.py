@@ -10,14 +10,24 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from dashboards.app import create_app
 from index.document import IndexDocument, build_document
 from index.queries import document_body, mappings
 from infopole.config.blocks import subtopic_to_block
+from infopole.config.municipality import Role
+from infopole.config.settings import Settings
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Platform, Post
+from infopole.domain.user import User
+from infopole.incidents.cases import new_case
+from infopole.runtime import Runtime
+from infopole.storage.users import UserStore
 from nlp import subtopic
 from nlp.analyzer import Analyzer, Document
 from nlp.jsonl import analyze_stream
@@ -210,3 +220,48 @@ def test_infopole_analyze_outputs_the_subtopic(analyzer: Analyzer) -> None:
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert (first["subtopic"], second["subtopic"]) == (CLEAR[0][1], None)
     assert first["subtopic_score"] > 0 and second["subtopic_score"] == 0.0
+
+
+def test_the_case_page_shows_the_subtopic_of_its_posts(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    municipality = Path(str(resources.files("infopole.municipalities") / "kingisepp.yaml"))
+    runtime = Runtime(Settings(municipality_file=municipality, data_dir=tmp_path))
+    try:
+        lamp = Post(Platform.VK, "-1", "1", "Во дворе не горит фонарь", now)
+        old = Post(Platform.VK, "-1", "2", "И у нас во дворе темно", now)  # analysed before subtopics existed
+        runtime.posts.save_batch([lamp, old], [], now)
+        name = "★ Неисправные фонари освещения"
+        block = subtopic_to_block()[name]
+        runtime.posts.save_analyses(
+            [
+                (
+                    lamp,
+                    Analysis(lamp.key, "m", block=block, blocks=(block,), subtopic=name, subtopic_score=0.9),
+                )
+            ],
+            now,
+        )
+        legacy = Analysis(old.key, "m", block=block, blocks=(block,)).to_json()
+        del legacy["subtopic"], legacy["subtopic_score"]
+        runtime.posts.save_analyses([(old, Analysis.from_json(legacy))], now)
+        m = runtime.municipality
+        case = new_case(
+            title="Фонарь",
+            block=block,
+            settlement=None,
+            municipality=m,
+            now=now,
+            post_keys=[old.key, lamp.key],
+        )
+        case_id = runtime.incidents.add(case, now, municipality=m).id
+        UserStore(runtime.db).add(User("head1", "Руководитель", Role.HEAD), "head-pass-123", now)
+        client = TestClient(create_app(runtime, clock=lambda: now))
+        csrf = client.get("/login").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        client.post("/login", data={"login": "head1", "password": "head-pass-123", "csrf": csrf})
+        page = client.get(f"/cases/{case_id}")
+        assert page.status_code == 200
+        assert "<dt>Подтема</dt>" in page.text
+        assert page.text.split('id="case-subtopic">', 1)[1].startswith(name)
+        assert page.text.count(f"подтема: {name}") == 1  # the lamp post; the older analysis has none
+    finally:
+        runtime.close()

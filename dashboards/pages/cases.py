@@ -18,6 +18,7 @@ from dashboards import queries
 from dashboards.people import author_label, post_link
 from dashboards.roles import Permission, can, department_scope, may_see_case, may_work_case
 from dashboards.web import Forbidden, Signed, Web, client_ip, mark_audited
+from infopole.config.blocks import subtopic_to_block
 from infopole.domain.incident import Incident, IncidentStatus, InvalidTransition, RejectReason
 from infopole.domain.lifecycle import can_move
 from infopole.incidents import sla
@@ -57,6 +58,15 @@ def remaining(due: datetime | None, now: datetime) -> str:
     days, hours = divmod(hours, 24)
     text = (f"{days} дн " if days else "") + f"{hours} ч {minutes:02d} мин"
     return f"осталось {text}" if seconds >= 0 else f"просрочено на {text}"
+
+
+def case_subtopic(incident: Incident, subtopics: list[str]) -> str | None:
+    """The subtopic shown for a case: its posts' first one of the case's block (the first at all when
+    the case has no block); posts name a subtopic only when ``nlp.subtopic`` was confident."""
+    mapping = subtopic_to_block()
+    return next(
+        (name for name in subtopics if incident.block is None or mapping.get(name) == incident.block), None
+    )
 
 
 def router(web: Web) -> APIRouter:
@@ -207,8 +217,10 @@ def router(web: Web) -> APIRouter:
         web.audit(request, signed.user.login, "view", "incident", str(case_id))
         now = web.now()
         salt = web.runtime.settings.author_salt.get_secret_value()
+        keys = incident.post_keys[:100]
+        subtopics = {post.key: a.subtopic for post, a in web.runtime.posts.analysed(keys=keys) if a.subtopic}
         posts = []
-        for key in incident.post_keys[:100]:
+        for key in keys:
             post = web.runtime.posts.get(key)
             if post is not None:
                 posts.append(
@@ -217,6 +229,7 @@ def router(web: Web) -> APIRouter:
                         "post": post,
                         "author": author_label(signed.user, post.author_id, post.author_is_community, salt),
                         "url": post_link(signed.user, post.url),
+                        "subtopic": subtopics.get(key),
                     }
                 )
         history = web.runtime.incidents.audit(case_id) if can(signed.user, Permission.ROUTE_CASES) else []
@@ -227,6 +240,7 @@ def router(web: Web) -> APIRouter:
             case=incident,
             timer=timers([incident], now)[case_id],
             posts=posts,
+            subtopic=case_subtopic(incident, [subtopics[key] for key in keys if key in subtopics]),
             audit=history[-30:],
             actions=available_actions(incident) if may_work_case(signed.user, incident) else [],
             reasons=list(RejectReason),

@@ -6,7 +6,7 @@ The only module of the package that touches the database: it returns plain ``Pos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -148,6 +148,12 @@ class GospablikiStore:
                 session.add(SubscriberCountRow(source_id=source_id, day=day, count=count, measured_at=now))
             else:
                 row.count, row.measured_at = count, now
+
+    def counted_on(self, day: date) -> set[str]:
+        """The sources with a count on this local day."""
+        with self.db.session() as session:
+            query = select(SubscriberCountRow.source_id).where(SubscriberCountRow.day == day)
+            return set(session.scalars(query))
 
     def subscribers(self, source_id: str) -> list[tuple[datetime, int]]:
         with self.db.session() as session:

@@ -14,6 +14,10 @@ The readers are the clients the collectors already hold (``readers_from``), so a
 same rate limits and credentials as the crawl. ``GospablikiStore`` keeps one count per page and
 local day (the last crawl of the day wins): that is the subscribers trend of the drill-down and the
 monthly report. A platform or a page that fails is reported and the others are still recorded.
+
+``record_audiences`` uses the same readers and table for every other enabled wall, group and
+channel, once a local day (a source already counted today is not asked again): the audience of
+the risk score (``nlp.risk``), read back per post by ``PostStore.spreads``.
 """
 
 from __future__ import annotations
@@ -218,6 +222,27 @@ def measure(readers: Readers, sources: Iterable[Source]) -> SubscribersRun:
         run.recorded.update(telegram_members(_full_channel(readers.telegram), chosen, run.failed))
     elif readers.telegram_preview is not None:
         run.recorded.update(telegram_members(_preview(readers.telegram_preview), chosen, run.failed))
+    return run
+
+
+AUDIENCE_KINDS = (SourceKind.VK_WALL, SourceKind.OK_GROUP, SourceKind.TG_CHANNEL)  # what ``measure`` counts
+
+
+def record_audiences(
+    store: GospablikiStore, municipality: Municipality, readers: Readers, now: datetime
+) -> SubscribersRun:
+    """Count the enabled walls, groups and channels not yet counted this local day, and store them."""
+    counted = store.counted_on(now.astimezone(municipality.tz).date())
+    chosen = [
+        source
+        for source in municipality.sources
+        if source.enabled and source.kind in AUDIENCE_KINDS and source.id not in counted
+    ]
+    if not chosen:
+        return SubscribersRun()
+    run = measure(readers, chosen)
+    for source_id, count in run.recorded.items():
+        store.record_subscribers(source_id, count, now, municipality)
     return run
 
 

@@ -19,8 +19,16 @@ from sqlalchemy.orm import Session
 
 from infopole.domain.analysis import Analysis
 from infopole.domain.post import Attachment, Geo, Metrics, Post, RawPayload
+from infopole.domain.spread import Spread
 from infopole.storage.db import Database
-from infopole.storage.tables import AnalysisRow, PostRevisionRow, PostRow, RawPayloadRow, SourceState
+from infopole.storage.tables import (
+    AnalysisRow,
+    PostRevisionRow,
+    PostRow,
+    RawPayloadRow,
+    SourceState,
+    SubscriberCountRow,
+)
 
 
 @dataclass
@@ -137,6 +145,28 @@ class PostStore:
                 .limit(limit)
             )
             return [_to_post(row) for row in session.scalars(query)]
+
+    def spreads(self, keys: Iterable[str]) -> dict[str, Spread]:
+        """For the risk score, in one query: when each post's counters were read (``last_seen_at``,
+        written with them by every crawl) and the latest audience of its source (``subscriber_counts``,
+        0 when never counted). A search source has no audience: its posts live on other walls."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        audience = (
+            select(SubscriberCountRow.count)
+            .where(SubscriberCountRow.source_id == PostRow.source_id)
+            .order_by(SubscriberCountRow.day.desc())
+            .limit(1)
+            .correlate(PostRow)
+            .scalar_subquery()
+        )
+        query = select(PostRow.key, PostRow.last_seen_at, audience).where(PostRow.key.in_(wanted))
+        with self.db.session() as session:
+            return {
+                key: Spread(observed_at=seen, audience=int(count or 0))
+                for key, seen, count in session.execute(query)
+            }
 
     def save_analyses(self, pairs: Iterable[tuple[Post, Analysis]], now: datetime) -> int:
         count = 0

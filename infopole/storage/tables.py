@@ -408,7 +408,9 @@ class LoginAttemptRow(Base):
 
 
 class SubscriberCountRow(Base):
-    """Subscribers of an official page (госпаблик), one count per page and day: the trend."""
+    """Subscribers of a source, one count per source and day: the trend of an official page
+    (госпаблик, counted after every crawl) and the audience of every other wall, group or channel
+    (counted once a day) that the risk score weighs."""
 
     __tablename__ = "subscriber_counts"
 
