@@ -80,7 +80,67 @@ class _Table:
     """The rules compiled once, each distinct part once (the yard and snow parts recur in many rules)."""
 
     patterns: tuple[re.Pattern[str], ...]
+    leads: tuple[frozenset[str] | None, ...]  # per pattern, see ``_leads``
     rules: dict[str, tuple[_Rule, ...]]
+
+
+LEAD = 3  # letters of a word's start that a stem's lead is checked against
+QUANTIFIERS = "?*{"
+
+
+def _alternatives(source: str) -> list[str] | None:
+    """The top-level alternatives of a leading ``(?:…)`` group (or of the whole source), or None if
+    the source is not of that shape."""
+    depth, start, out = 0, 0, []
+    body = source
+    if source.startswith("(?:"):
+        for i, char in enumerate(source):
+            depth += char == "(" and source[i - 1 : i] != "\\"
+            depth -= char == ")" and source[i - 1 : i] != "\\"
+            if depth == 0:
+                body = source[3:i]
+                break
+        else:
+            return None
+    depth = 0
+    for i, char in enumerate(body):
+        if char in "()" and body[i - 1 : i] != "\\":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            out.append(body[start:i])
+            start = i + 1
+    out.append(body[start:])
+    if body is source and len(out) > 1:
+        return None  # «a|b» at the top level: the rest of the source would bind to the last one only
+    return out
+
+
+def _leads(source: str) -> frozenset[str] | None:
+    """The letters (at most ``LEAD``) some word of the text must start with for ``\\b<source>`` to
+    match, one set member per alternative; None when that cannot be read off the source, and the
+    pattern is then always searched. A cheap set lookup spares most regex searches: the rules of a
+    post's blocks are a few hundred patterns, and most of them name words the post does not have."""
+    alternatives = _alternatives(source)
+    if alternatives is None:
+        return None
+    leads: set[str] = set()
+    for alternative in alternatives:
+        alternative = alternative.removeprefix("\\b")
+        if alternative.startswith("(?:"):
+            inner = _leads(alternative)
+            if inner is None:
+                return None
+            leads |= inner
+            continue
+        lead = ""
+        for i, char in enumerate(alternative[:LEAD]):
+            if not char.isalnum() or alternative[i + 1 : i + 2] in tuple(QUANTIFIERS):
+                break
+            lead += char
+        if not lead:
+            return None
+        leads.add(lead)
+    return frozenset(leads)
 
 
 @cache
@@ -103,7 +163,11 @@ def _table() -> _Table:
         )
         for name, rules in RULES.items()
     }
-    return _Table(tuple(re.compile("\\b" + source) for source in index), rules)
+    return _Table(
+        tuple(re.compile("\\b" + source) for source in index),
+        tuple(_leads(source) for source in index),
+        rules,
+    )
 
 
 @cache
@@ -135,6 +199,9 @@ def _by_block() -> dict[str, tuple[str, ...]]:
     return {block: tuple(names) for block, names in out.items()}
 
 
+WORD = re.compile(r"\w+")
+
+
 def _lowered(text: str) -> str:
     return text.lower().replace("ё", "е")
 
@@ -144,13 +211,17 @@ class _Matches:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.patterns = _table().patterns
+        self.table = _table()
         self.found: dict[int, bool] = {}
+        words = WORD.findall(text)
+        self.starts = {word[:length] for word in words for length in range(1, LEAD + 1)}
 
     def __call__(self, part: int) -> bool:
         found = self.found.get(part)
         if found is None:
-            found = self.found[part] = self.patterns[part].search(self.text) is not None
+            leads = self.table.leads[part]
+            possible = leads is None or not leads.isdisjoint(self.starts)
+            found = self.found[part] = possible and self.table.patterns[part].search(self.text) is not None
         return found
 
 
