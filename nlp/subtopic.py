@@ -43,7 +43,9 @@ BLOCK_SHARE = 0.5
 # A competing block's evidence is discounted by this much of its gap to the top block: at share 0.5
 # it keeps 0.75 of its weight, so its subtopic must speak clearly louder than the top block's.
 BLOCK_DISCOUNT = 0.5
-# A block with a single subtopic names it: as strong as two rules, if the block is sure.
+# A block with a single subtopic names it: as strong as two rules, if the block is sure and one of
+# the subtopic's own rules matched (the block lexicon is broader: «магазин» makes «Торговля», but a
+# shop is not «Нестационарная торговля»).
 SOLE_EVIDENCE = 0.84
 # A catch-all subtopic: a bit above MIN_SCORE, if the block is sure.
 CATCH_ALL_EVIDENCE = 0.6
@@ -264,8 +266,8 @@ def ranked(
         names = _by_block().get(block, ())
         found = {name: evidence(name, matches, lemmas) for name in names if name not in CATCH_ALL}
         sure = scores[block] >= SURE_BLOCK
-        if len(names) == 1 and sure:
-            found = {names[0]: max(found.get(names[0], 0.0), SOLE_EVIDENCE)}
+        if len(names) == 1 and sure and rule_hits(names[0], matches):
+            found = {names[0]: max(found[names[0]], SOLE_EVIDENCE)}
         elif not any(found.values()) and sure:
             found.update({name: CATCH_ALL_EVIDENCE for name in names if name in CATCH_ALL})
         weight = 1 - BLOCK_DISCOUNT * (1 - share)

@@ -162,11 +162,12 @@ def test_a_tie_gives_no_subtopic() -> None:
     assert choose(text, {"ЖКХ": 0.8}) is None
 
 
-def test_a_sole_subtopic_and_a_catch_all_need_a_sure_block() -> None:
-    kiosk = "Что там будет на месте старого здания у рынка?"
+def test_a_sole_subtopic_needs_its_own_rule_and_a_catch_all_a_sure_block() -> None:
     sole = "★ Нестационарная торговля (киоски, павильоны, сезонная торговля)"
+    kiosk = "У остановки поставили ещё один ларёк с шаурмой"
     assert choose(kiosk, {"Торговля": 0.7}).name == sole  # type: ignore[union-attr]
-    assert choose(kiosk, {"Торговля": 0.3}) is None
+    shop = "Книжный магазин на углу закрылся, что там будет?"  # a shop: the block, not this subtopic
+    assert choose(shop, {"Торговля": 0.9}) is None
     medicine = "Хочу сказать пару слов про нашу медицину в целом"
     assert choose(medicine, {"Здравоохранение/Медицина": 0.7}).name == "Здравоохранение прочее"  # type: ignore[union-attr]
     assert choose(medicine, {"Здравоохранение/Медицина": 0.3}) is None
