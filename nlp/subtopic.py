@@ -40,6 +40,9 @@ MIN_LEAD = 0.15
 # Subtopics of the blocks scoring at least this share of the top block's score compete: a yard
 # pothole may come out «Дороги» 0.58 first and «Благоустройство» 0.35 second, and the yard decides.
 BLOCK_SHARE = 0.5
+# A block scoring below this holds no subtopic: the topic model lists blocks from 0.2, and on the
+# Troitsk appeals the subtopics found in blocks below 0.3 were mostly of a block that was itself wrong.
+MIN_BLOCK = 0.3
 # A competing block's evidence is discounted by this much of its gap to the top block: at share 0.5
 # it keeps 0.75 of its weight, so its subtopic must speak clearly louder than the top block's.
 BLOCK_DISCOUNT = 0.5
@@ -261,7 +264,7 @@ def ranked(
     out: list[Subtopic] = []
     for block in blocks:
         share = scores.get(block, 0.0) / top
-        if share < BLOCK_SHARE:
+        if share < BLOCK_SHARE or scores.get(block, 0.0) < MIN_BLOCK:
             continue
         names = _by_block().get(block, ())
         found = {name: evidence(name, matches, lemmas) for name in names if name not in CATCH_ALL}
