@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboards.app import create_app
+from index.base import SearchIndex, SearchRequest
 from index.document import IndexDocument, build_document
 from index.queries import document_body, mappings
 from infopole.config.blocks import subtopic_to_block
@@ -33,6 +34,7 @@ from nlp.analyzer import Analyzer, Document
 from nlp.jsonl import analyze_stream
 from nlp.lemmas import lemmatize
 from nlp.subtopics import CATCH_ALL, RULES
+from tests.test_index_contract import empty_index  # noqa: F401 — the contract's two real backends
 
 CLEAR = [
     (
@@ -279,3 +281,23 @@ def test_the_word_start_prefilter_never_changes_a_match() -> None:
         matches = subtopic._Matches(lowered)
         for part, pattern in enumerate(table.patterns):
             assert matches(part) == (pattern.search(lowered) is not None), (pattern.pattern, text)
+
+
+def test_both_index_backends_store_and_return_the_subtopic(empty_index: SearchIndex) -> None:  # noqa: F811
+    """Real SQLite and Elasticsearch with today's mappings: the field rides in the stored record."""
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    name = "★ Неисправные фонари освещения"
+    block = subtopic_to_block()[name]
+    lamp = Post(Platform.VK, "-1", "1", "Во дворе не горит фонарь", now)
+    plain = Post(Platform.VK, "-1", "2", "Во дворе темно", now)
+    report = empty_index.upsert(
+        [
+            build_document(lamp, Analysis(lamp.key, "m", block=block, blocks=(block,), subtopic=name)),
+            build_document(plain, Analysis(plain.key, "m", block=block, blocks=(block,))),
+        ]
+    )
+    assert report.ok == 2 and not report.failed
+    assert empty_index.get(lamp.key).subtopic == name  # type: ignore[union-attr]
+    assert empty_index.get(plain.key).subtopic is None  # type: ignore[union-attr]
+    hits = empty_index.search(SearchRequest("двор")).hits
+    assert {hit.document.id: hit.document.subtopic for hit in hits} == {lamp.key: name, plain.key: None}
