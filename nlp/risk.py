@@ -30,7 +30,8 @@ called for an emergency; a whole street or settlement, or days without, for an o
 confirmed weights are not fitted to any stream: they follow from what the alert threshold means
 (0.7 by default: «the куратор must hear about this now»). A fully confirmed emergency, outage or
 corruption report reaches it alone (0.7), a death outranks the emergency that caused it (0.8); a
-bare word stays below it even with the largest reach, 1 − (1 − 0.35)(1 − 0.3) ≈ 0.55.
+bare word stays below it even with the largest reach, 1 − (1 − 0.35)(1 − 0.3) ≈ 0.55 (≈ 0.63 with
+the largest growth and audience too).
 """
 
 from __future__ import annotations
