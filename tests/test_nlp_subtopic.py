@@ -184,6 +184,7 @@ def test_rules_name_taxonomy_subtopics_and_cover_every_frequent_one() -> None:
     frequent = [name for name in taxonomy if name.startswith("★")]
     assert len(frequent) == 33
     assert [name for name in frequent if not RULES.get(name)] == []
+    assert [name for name in taxonomy if not RULES.get(name)] == sorted(CATCH_ALL, key=list(taxonomy).index)
     for name in RULES:  # every rule compiles and is searched (a broken regex fails here, not on a post)
         subtopic.rule_hits(name, "проверка")
 
