@@ -417,6 +417,7 @@ INCIDENT_THRESHOLD = 0.5  # the class-balanced model's own boundary (see ``incid
 INCIDENT_OFFICIAL = 1_800  # round 3 official texts, news, opinions (nlp/training/official.py), 200 per family
 INCIDENT_QUOTING = 300  # complaints quoting answers and dates, so official words alone carry no label
 INCIDENT_CHATTER = 20_000  # random VK posts as negatives: all of the training slice (16,730)
+INCIDENT_C = 8.0  # round 4: with ~1,000 hand-written rows, less regularisation than round 3's 4.0
 IncidentRow = tuple[str, int, str]
 
 
@@ -468,7 +469,7 @@ def incident_fit(
     texts = [normalize(text) for text, _, _ in rows]
     dense = incident_module.dense_features(texts, sentiment.model.scores(texts))
     model = fit(
-        "incident", ["incident"], "sigmoid", texts, [label for _, label, _ in rows], 4.0,
+        "incident", ["incident"], "sigmoid", texts, [label for _, label, _ in rows], INCIDENT_C,
         Features(char_bits=17, word_bits=16), dense=dense * 3, dense_names=incident_module.DENSE,
         class_weight="balanced", sample_weight=[INCIDENT_WEIGHTS[source] for _, _, source in rows],
     )  # fmt: skip

@@ -150,3 +150,26 @@ def test_demo_announcements_replies_and_contacts_are_not_incidents_but_reports_a
     ]
     results = IncidentClassifier.load().map([normalize(text) for text in calm + reports])
     assert [result.is_incident for result in results] == [False] * len(calm) + [True] * len(reports)
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("мусорку не вывезли, Садовая 14", {"problem", "place"}, {"resolved"}),
+        ("свет так и не включили", {"problem"}, {"resolved"}),
+        ("Мусор вывезли, спасибо", {"resolved"}, {"problem"}),
+        ("отопления нет!!! Заводская 11", {"problem", "place"}, set()),
+        ("стая собак у школы, отлов когда будет??", {"request"}, set()),
+        ("ямищу у почты засыпьте уже", {"request"}, set()),
+        ("Работы завершены в 14:20", set(), {"place"}),
+    ],
+)
+def test_cues_read_negated_resolutions_reversed_outages_and_bare_addresses(
+    text: str, present: set[str], absent: set[str]
+) -> None:
+    """«не вывезли» is the problem, not its resolution; «отопления нет» says what «нет отопления» does;
+    a street and a house number alone («Садовая 14») is a place."""
+    from nlp.incident import cue_matches
+
+    found = {name for name, hits in cue_matches(text).items() if hits}
+    assert present <= found and not absent & found, found
