@@ -123,6 +123,7 @@ def common_meta(seed: int) -> dict[str, Any]:
 
 SENTIMENT_WEIGHTS = {
     "rusentiment": 1.0, "rusentitweet": 1.0, "template": 2.0, "appeal": 1.0, "municipal": 1.0,
+    "handwritten": 2.0,
 }  # fmt: skip
 SENTIMENT_C = 6.0
 SentimentRow = tuple[data.Labelled, str]
@@ -147,7 +148,8 @@ def municipal_sentiment_rows(root: Path, seed: int) -> list[SentimentRow]:
     """Municipal posts labelled by what they are: a complaint to the administration is negative however
     dryly it is written (the Troitsk appeals, their problem sentences, the incident pack's template
     complaints: everyday, informal, quoting answers), a notice, reply, schedule or news of the
-    administration neutral, or positive when it thanks. RuSentiment has few such posts, and the packs
+    administration neutral, or positive when it thanks; and the hand-written posts with their own
+    sentiment labels (``nlp.training.handwritten``). RuSentiment has few such posts, and the packs
     trained on it alone called most matter-of-fact complaints neutral."""
     rng = random.Random(seed)
     appeals = data.appeals(root)
@@ -168,6 +170,7 @@ def municipal_sentiment_rows(root: Path, seed: int) -> list[SentimentRow]:
         (data.Labelled(text, "positive" if templates.POSITIVE.search(text) else "neutral"), "municipal")
         for text in others
     ]
+    rows += [(data.Labelled(row.text, row.sentiment), "handwritten") for row in handwritten.load()]
     return rows
 
 
@@ -180,10 +183,15 @@ def sentiment_split(root: Path, seed: int) -> tuple[list[SentimentRow], list[Sen
 
 
 def sentiment_validation(model: LinearTextModel, valid: Sequence[SentimentRow]) -> dict[str, float]:
-    """Macro-F1 on the validation RuSentiment posts and on the validation municipal posts."""
+    """Macro-F1 on the validation RuSentiment posts, on the validation municipal posts (appeals and
+    templates) and on the validation hand-written posts (labelled by hand: the realistic check)."""
     labels = list(sentiment_module.LABELS)
     out = {}
-    for name, sources in (("rusentiment", {"rusentiment"}), ("municipal", {"appeal", "municipal"})):
+    for name, sources in (
+        ("rusentiment", {"rusentiment"}),
+        ("municipal", {"appeal", "municipal"}),
+        ("handwritten", {"handwritten"}),
+    ):
         rows = [row for row, source in valid if source in sources]
         predicted = model.scores([normalize(row.text) for row in rows]).argmax(axis=1)
         gold = [labels.index(row.label) for row in rows]
@@ -225,6 +233,8 @@ def train_sentiment(root: Path, out: Path, seed: int) -> None:
             f"{sources['municipal']:,} municipal posts of the incident pack's template families "
             "(complaints, informal and quoting answers, negative; notices, replies, schedules, news of the "
             "administration neutral, thanks positive: nlp/training/templates.py, official.py); "
+            f"{sources['handwritten']:,} hand-written, hand-labelled municipal posts "
+            "(nlp/training/handwritten/); "
             "class-balanced"
         ),
         "licence": (
