@@ -252,8 +252,8 @@ def train_sentiment(root: Path, out: Path, seed: int) -> None:
         model.meta,
         """
 Trained on VK posts of 2013–2016 and tweets; municipal complaints are rare there, and a pack trained
-on them called most matter-of-fact complaints («Дорога по улице Заводской не ремонтировалась больше
-10 лет») neutral. So the real appeals to the administration and the template complaints count as
+on them called most matter-of-fact complaints («Во дворе дома 4 третью неделю не вывозят контейнеры»)
+neutral. So the real appeals to the administration and the template complaints count as
 negative however dryly written, and notices, replies and news of the administration as neutral.
 `speech` (greetings, thanks) counts as positive. Validation: 10 % of the corpora and, split
 separately, 10 % of the municipal rows (so the RuSentiment validation posts are the same as without
