@@ -1,10 +1,16 @@
 """Incident: a citizen's concrete problem or request that needs action from a responsible body.
 
 A linear model over text n-grams plus counts of cue groups (a problem named, a request made,
-an official announcement, thanks or a problem resolved, a question to others) and the
-sentiment pack's negative and positive scores. The cue
-counts let the weakly supervised model tell «воду отключат 5 мая с 9 до 17» (an
-announcement) from «третий день нет воды» (an incident).
+an official announcement, thanks or a problem resolved, a question to others) and the mean
+navec vector. The cue counts let the weakly supervised model tell «воду отключат 5 мая с 9 до
+17» (an announcement) from «третий день нет воды» (an incident).
+
+Packs up to round 3 also read the sentiment pack's negative and positive scores. Since the
+sentiment pack is trained on the same template and hand-written municipal texts (complaints
+negative, notices neutral), its scores on the incident training rows are near-perfect labels,
+and a pack trained on them leaned on them and missed real complaints (blind-1 recall 0.92 →
+0.81). Round 4 packs have no sentiment columns, so they no longer depend on the sentiment pack;
+the older layout is still read (``SENTIMENT_COLUMNS`` in a pack's ``dense``).
 """
 
 from __future__ import annotations
@@ -334,13 +340,10 @@ CUES: dict[str, list[str]] = {
 }
 _COMPILED = {name: re.compile("|".join(patterns)) for name, patterns in CUES.items()}
 PROBLEM_CUE = _COMPILED["problem"]  # on lower-cased text; training picks the problem sentences of appeals
-DENSE = [
-    *CUES, "topic_hits", "short", "negative", "positive",
-    "negative_topic", "negative_place", "negative_short",
-    *(f"navec_{i}" for i in range(vectors.DIM)),
-]  # fmt: skip
-# the products: a linear model cannot say «municipal AND negative» by itself, and a short negative
-# comment about a municipal subject is what an informal complaint looks like
+NAVEC = [f"navec_{i}" for i in range(vectors.DIM)]
+DENSE = [*CUES, "topic_hits", "short", *NAVEC]  # round 4 packs: no sentiment columns
+SENTIMENT_COLUMNS = ["negative", "positive", "negative_topic", "negative_place", "negative_short"]
+# the products (packs up to round 3): a linear model cannot say «municipal AND negative» by itself
 
 
 @lru_cache(maxsize=4096)  # features and reasons both ask, per text of a batch; read-only
@@ -361,21 +364,19 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(CUES) + 2)
 
 
-def dense_features(texts: Sequence[str], sentiment: np.ndarray) -> np.ndarray:
-    """Cue counts, the negative and positive sentiment scores (columns 0 and 2 of ``LABELS``), the
-    negative score times the topic keyword hits, the place cues and shortness, and the mean navec
-    vector of the text (``nlp.vectors``)."""
+def dense_features(texts: Sequence[str], sentiment: np.ndarray | None = None) -> np.ndarray:
+    """Cue counts, topic keyword hits, shortness and the mean navec vector of the text
+    (``nlp.vectors``): the columns of ``DENSE``. With ``sentiment`` (the sentiment pack's scores,
+    texts × ``LABELS``) the layout of packs up to round 3: the negative and positive scores and the
+    negative score times the topic hits, the place cues and shortness before the vector."""
     cues = cue_features(texts)
-    negative = sentiment[:, [0]].astype(np.float32)
-    columns = [len(CUES), list(CUES).index("place"), len(CUES) + 1]  # topic_hits, place, short
-    return np.hstack(
-        [
-            cues,
-            sentiment[:, [0, 2]].astype(np.float32),
-            cues[:, columns] * negative,
-            vectors.mean_vectors(texts) / 3,  # ``fit`` scales the dense columns ×3: keep the vector's norm 1
-        ]
-    )
+    parts = [cues]
+    if sentiment is not None:
+        negative = sentiment[:, [0]].astype(np.float32)
+        columns = [len(CUES), list(CUES).index("place"), len(CUES) + 1]  # topic_hits, place, short
+        parts += [sentiment[:, [0, 2]].astype(np.float32), cues[:, columns] * negative]
+    parts.append(vectors.mean_vectors(texts) / 3)  # ``fit`` scales the dense columns ×3: norm 1
+    return np.hstack(parts)
 
 
 @dataclass(frozen=True)
@@ -386,11 +387,13 @@ class IncidentScore:
 
 
 class IncidentClassifier:
-    """Needs the sentiment pack it was trained with: its negative and positive scores are features."""
+    """A pack up to round 3 needs the sentiment pack it was trained with: its negative and positive
+    scores are features (``uses_sentiment``); a round 4 pack reads the text alone."""
 
     def __init__(self, model: TextModel, sentiment: SentimentClassifier) -> None:
+        self.uses_sentiment = "negative" in model.dense
         required = model.meta.get("sentiment")
-        if required and required != sentiment.model.model_id:
+        if self.uses_sentiment and required and required != sentiment.model.model_id:
             raise PackError(
                 f"incident pack was trained with sentiment pack {required}, "
                 f"found {sentiment.model.model_id}: retrain incident"
@@ -414,6 +417,8 @@ class IncidentClassifier:
     def dense(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
     ) -> np.ndarray:
+        if not self.uses_sentiment:
+            return dense_features(texts)
         if sentiment is None:
             sentiment = self.sentiment.model.scores(texts, cache=cache)
         return dense_features(texts, sentiment)
@@ -421,7 +426,8 @@ class IncidentClassifier:
     def map(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
     ) -> list[IncidentScore]:
-        """``sentiment``: the sentiment pack's scores of ``texts`` if already computed (texts × 3)."""
+        """``sentiment``: the sentiment pack's scores of ``texts`` if already computed (texts × 3);
+        only a pack with sentiment columns reads them."""
         dense = self.dense(texts, cache, sentiment) if self.model.dense else None  # a checkpoint: text only
         scores = self.model.scores(texts, dense=dense, cache=cache)[:, 0]
         out = []

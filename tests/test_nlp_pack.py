@@ -68,13 +68,23 @@ def test_folded_counts_equal_counts_hashed_to_the_smaller_size() -> None:
     assert (direct_words != cached_words).nnz == 0
 
 
-def test_the_incident_pack_refuses_a_sentiment_pack_it_was_not_trained_with(tmp_path: Path) -> None:
-    from nlp.incident import IncidentClassifier
+def test_an_incident_pack_with_sentiment_columns_refuses_another_sentiment_pack() -> None:
+    """Round 3 packs read the sentiment pack's scores and must get the pack they were trained with;
+    the shipped round 4 pack has no sentiment columns and works with any sentiment pack."""
+    from nlp.incident import DENSE, SENTIMENT_COLUMNS, IncidentClassifier, dense_features
     from nlp.sentiment import SentimentClassifier
 
     sentiment = SentimentClassifier.load()
-    incident = LinearTextModel.load(MODELS_DIR / "incident")
-    assert IncidentClassifier(incident, sentiment).sentiment is sentiment
+    shipped = LinearTextModel.load(MODELS_DIR / "incident")
+    assert shipped.dense == DENSE and "sentiment" not in shipped.meta
+    legacy_dense = [*DENSE[: DENSE.index("navec_0")], *SENTIMENT_COLUMNS, *DENSE[DENSE.index("navec_0") :]]
+    legacy = LinearTextModel(
+        **{**shipped.__dict__, "dense": legacy_dense, "meta": {"sentiment": sentiment.model.model_id}}
+    )
+    texts = ["Третий день нет воды на Лесной 5", "Спасибо за концерт"]
+    assert IncidentClassifier(legacy, sentiment).dense(texts).shape == (2, len(legacy_dense))
+    assert dense_features(texts).shape == (2, len(DENSE))
     sentiment.model.meta = {**sentiment.model.meta, "id": "sentiment-00000000"}
+    assert not IncidentClassifier(shipped, sentiment).uses_sentiment  # any sentiment pack will do
     with pytest.raises(PackError, match="retrain incident"):
-        IncidentClassifier(incident, sentiment)
+        IncidentClassifier(legacy, sentiment)
