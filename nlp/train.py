@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from nlp import incident as incident_module
 from nlp import sentiment as sentiment_module
@@ -431,8 +431,12 @@ INCIDENT_C = 8.0  # round 4: with ~1,000 hand-written rows, less regularisation 
 IncidentRow = tuple[str, int, str]
 
 
-def incident_rows(root: Path, seed: int) -> list[IncidentRow]:
-    """Text, label, source: the hand-written hard cases weigh more than the 800 appeals."""
+def incident_rows(
+    root: Path, seed: int, hand_written: Sequence[handwritten.Handwritten] | None = None
+) -> list[IncidentRow]:
+    """Text, label, source: the hand-written hard cases weigh more than the 800 appeals.
+    ``hand_written``: the hand-written rows to use (default: all), so a cross-validation fold can
+    leave some out together with their noisy copies."""
     rng = random.Random(seed)
     appeals = data.appeals(root)
     rows: list[IncidentRow] = [(appeal.full_text, 1, "appeal") for appeal in appeals]
@@ -448,7 +452,8 @@ def incident_rows(root: Path, seed: int) -> list[IncidentRow]:
     rows += [(text, 1, "template") for text, _ in templates.everyday_complaints(600, seed)]
     rows += [(text, 0, "official") for text in official_templates.negatives(INCIDENT_OFFICIAL, seed)]
     rows += [(text, 1, "template") for text in official_templates.quoting_complaints(INCIDENT_QUOTING, seed)]
-    rows += [(row.text, int(row.is_incident), "handwritten") for row in handwritten.load()]
+    hand_rows = handwritten.load() if hand_written is None else hand_written
+    rows += [(row.text, int(row.is_incident), "handwritten") for row in hand_rows]
     # comment-style noise on both labels, so lower case, typos and emoji carry no label themselves
     hand = [row for row in rows if row[2] in ("excerpt", "seed", "template", "official", "handwritten")]
     rows += [
@@ -523,6 +528,34 @@ def incident_threshold(model: LinearTextModel, valid: Sequence[IncidentRow]) -> 
     }
 
 
+INCIDENT_FOLDS = 4  # cross-validation over the hand-written rows: ~40 s per fold on two cores
+
+
+def incident_cross_validation(root: Path, seed: int, folds: int = INCIDENT_FOLDS) -> dict[str, float]:
+    """Precision, recall and F1 at the pack's threshold on the hand-written rows, each scored by a
+    model trained without it (and without its noisy copy). They are the only realistic labelled texts
+    the training may look at, and no choice is made on them here, so this is the training's own
+    held-out estimate — the evaluation sets in ``tests/data`` stay out of training altogether."""
+    rows = handwritten.load()
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    scores = np.zeros(len(rows))
+    for fold in range(folds):
+        held = set(order[fold::folds])
+        model = incident_fit(incident_rows(root, seed, [r for i, r in enumerate(rows) if i not in held]))
+        kept = sorted(held)
+        texts = [normalize(rows[i].text) for i in kept]
+        scores[kept] = model.scores(texts, dense=incident_module.dense_features(texts))[:, 0]
+        print(f"incident cross-validation: fold {fold + 1}/{folds} done", flush=True)
+    gold = np.asarray([row.is_incident for row in rows])
+    p, r, f, _ = precision_recall_fscore_support(
+        gold, scores >= INCIDENT_THRESHOLD, average="binary", zero_division=0
+    )
+    print(f"incident cross-validation on {len(rows)} hand-written rows: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+    return {"handwritten_cv_precision": round(float(p), 4), "handwritten_cv_recall": round(float(r), 4),
+            "handwritten_cv_f1": round(float(f), 4)}  # fmt: skip
+
+
 def train_incident(root: Path, out: Path, seed: int) -> None:
     rows = incident_rows(root, seed)
     print("incident corpus:", Counter(label for _, label, _ in rows), flush=True)
@@ -532,7 +565,7 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
     train, valid = split([row for row in rows if row[2] != "seed"], seed)
     seeds_train, seeds_valid = split(seeds, seed, share=0.5)
     train, valid = train + seeds_train, valid + seeds_valid
-    metrics = incident_threshold(incident_fit(train), valid)
+    metrics = incident_threshold(incident_fit(train), valid) | incident_cross_validation(root, seed)
     threshold = INCIDENT_THRESHOLD
     model = incident_fit(rows)
     sources = Counter(source for _, _, source in rows)
@@ -588,6 +621,10 @@ among thresholds with at most {INCIDENT_MAX_FALSE:.0%} false incidents on the va
 choose {metrics["training_split_calibration"]}: it is recorded, not used, because the templated validation
 rows are separable at any threshold, so it drifts to the chatter limit, and at 0.25–0.35 it flagged
 announcements and replies of the administration in the demo field.
+
+`handwritten_cv_*`: a {INCIDENT_FOLDS}-fold cross-validation over the hand-written rows (each scored by a
+model trained without it and its noisy copy) — the realistic texts' held-out estimate that training
+itself can compute; F1 is flat between thresholds 0.3 and 0.5 there, so 0.5 stays.
 """,
     )
 
