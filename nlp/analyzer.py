@@ -115,7 +115,8 @@ class Analyzer:
         """``checkpoints``: a local Hugging Face checkpoint per classifier name (the setting
         ``nlp_checkpoints``) in place of its committed pack."""
         sentiment = SentimentClassifier.load(models_dir, checkpoints)
-        # the incident pack's features are the scores of the sentiment pack it was trained with
+        # a round-3 incident pack reads the scores of the sentiment pack it was trained with; since
+        # round 4 the incident pack reads none (``IncidentClassifier.uses_sentiment``)
         own = "sentiment" in (checkpoints or {})
         features = SentimentClassifier.load(models_dir) if own else sentiment
         return cls(

@@ -122,7 +122,7 @@ def _demo_texts() -> list[str]:
     def walk(items: list[dict[str, object]]) -> None:
         for item in items:
             out.append(str(item["text"]))
-            walk(list(item.get("comments", [])) + list(item.get("replies", [])))  # type: ignore[arg-type]
+            walk(list(item.get("comments", [])) + list(item.get("replies", [])))  # type: ignore[call-overload]
 
     for wall in field["walls"]:
         walk(wall["posts"])
