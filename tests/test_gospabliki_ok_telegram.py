@@ -162,12 +162,12 @@ def script_ok(data: ok_server.OkDataset) -> dict[str, str]:
         date=unix(24, 8),
     )
     data.add_comment(
-        GID, ids["t24"], "Да, темно там", author_id="91005", reply_to=ids["open"], date=unix(24, 9)
+        GID, ids["t24"], "Согласна с вами", author_id="91005", reply_to=ids["open"], date=unix(24, 9)
     )
     data.add_comment(GID, ids["t26"], "Спасибо за новости", author_id="91006", date=unix(26, 10))
     # asked three hours ago: not late yet
     ids["fresh"] = data.add_comment(
-        GID, ids["t28"], "Когда откроют каток?", author_id="91007", date=unix(30, 6)
+        GID, ids["t28"], "Во сколько открывается каток?", author_id="91007", date=unix(30, 6)
     )
     return ids
 
