@@ -115,10 +115,10 @@ class Analyzer:
         """``checkpoints``: a local Hugging Face checkpoint per classifier name (the setting
         ``nlp_checkpoints``) in place of its committed pack."""
         sentiment = SentimentClassifier.load(models_dir, checkpoints)
-        # a round-3 incident pack reads the scores of the sentiment pack it was trained with; since
-        # round 4 the incident pack reads none (``IncidentClassifier.uses_sentiment``)
-        own = "sentiment" in (checkpoints or {})
-        features = SentimentClassifier.load(models_dir) if own else sentiment
+        # a round-3 incident pack reads the scores of the committed sentiment pack it was trained with
+        # (loaded by ``IncidentClassifier.load`` when a checkpoint replaces sentiment); since round 4
+        # the incident pack reads none
+        features = None if "sentiment" in (checkpoints or {}) else sentiment
         return cls(
             ner=NerTagger(),
             geo=GeoLinker(municipality),

@@ -390,16 +390,19 @@ class IncidentClassifier:
     """A pack up to round 3 needs the sentiment pack it was trained with: its negative and positive
     scores are features (``uses_sentiment``); a round 4 pack reads the text alone."""
 
-    def __init__(self, model: TextModel, sentiment: SentimentClassifier) -> None:
+    def __init__(self, model: TextModel, sentiment: SentimentClassifier | None = None) -> None:
         self.uses_sentiment = "negative" in model.dense
-        required = model.meta.get("sentiment")
-        if self.uses_sentiment and required and required != sentiment.model.model_id:
-            raise PackError(
-                f"incident pack was trained with sentiment pack {required}, "
-                f"found {sentiment.model.model_id}: retrain incident"
-            )
+        if self.uses_sentiment:
+            required = model.meta.get("sentiment")
+            if sentiment is None:
+                raise PackError(f"incident pack reads the scores of sentiment pack {required}: none given")
+            if required and required != sentiment.model.model_id:
+                raise PackError(
+                    f"incident pack was trained with sentiment pack {required}, "
+                    f"found {sentiment.model.model_id}: retrain incident"
+                )
         self.model = model
-        self.sentiment = sentiment
+        self.sentiment = sentiment if self.uses_sentiment else None  # kept only where it is read
         self.threshold = float(model.meta.get("threshold", 0.5))
 
     @classmethod
@@ -409,15 +412,19 @@ class IncidentClassifier:
         sentiment: SentimentClassifier | None = None,
         checkpoints: Checkpoints | None = None,
     ) -> IncidentClassifier:
-        """The committed pack (with the sentiment pack its features need), or a configured checkpoint."""
+        """The committed pack, or a configured checkpoint. ``sentiment`` is read only by a pack with
+        sentiment columns (up to round 3); such a pack given none gets the committed sentiment pack."""
         from nlp.hf import load_model
 
-        return cls(load_model(NAME, root, checkpoints), sentiment or SentimentClassifier.load(root))
+        model = load_model(NAME, root, checkpoints)
+        if "negative" in model.dense and sentiment is None:
+            sentiment = SentimentClassifier.load(root)
+        return cls(model, sentiment)
 
     def dense(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
     ) -> np.ndarray:
-        if not self.uses_sentiment:
+        if self.sentiment is None:
             return dense_features(texts)
         if sentiment is None:
             sentiment = self.sentiment.model.scores(texts, cache=cache)

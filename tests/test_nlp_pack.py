@@ -88,3 +88,6 @@ def test_an_incident_pack_with_sentiment_columns_refuses_another_sentiment_pack(
     assert not IncidentClassifier(shipped, sentiment).uses_sentiment  # any sentiment pack will do
     with pytest.raises(PackError, match="retrain incident"):
         IncidentClassifier(legacy, sentiment)
+    assert IncidentClassifier(shipped).sentiment is None  # the shipped pack needs no sentiment pack
+    with pytest.raises(PackError, match="none given"):
+        IncidentClassifier(legacy)
