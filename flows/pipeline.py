@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -54,6 +54,7 @@ from infopole.domain.analysis import Analysis
 from infopole.domain.post import Platform, Post
 from infopole.domain.source import Source
 from infopole.domain.spread import Spread
+from infopole.gospabliki.subscribers import SubscribersRun
 from infopole.runtime import Runtime, quiet_third_parties
 from infopole.storage.deadletters import DeadLetterStore
 from infopole.storage.queues import pending_index_count
@@ -200,28 +201,32 @@ def collect_source(runtime: Runtime, source_id: str) -> dict[str, int]:
     return {"new": saved.new, "edited": saved.edited, "deleted": saved.deleted}
 
 
-@task(cache_policy=NO_CACHE)
-def snapshot_subscribers(runtime: Runtime) -> dict[str, Any]:
-    """Subscriber counts of the official pages after the crawl (госпаблики); a failure is reported,
-    never fatal to the crawl."""
+def _count_after_crawl(what: str, count: Callable[[], SubscribersRun]) -> dict[str, Any]:
+    """A post-crawl count's summary; a failure is reported, never fatal to the crawl."""
     try:
-        done = steps.gospabliki_subscribers(runtime.db, runtime.municipality, runtime.collectors)
+        done = count()
     except Exception as error:  # a counter must not fail the crawl that already saved its posts
-        get_run_logger().warning("subscribers not recorded: %s: %s", type(error).__name__, error)
+        get_run_logger().warning("%s not recorded: %s: %s", what, type(error).__name__, error)
         return {"recorded": 0, "failed": {"all": f"{type(error).__name__}: {error}"}}
     return {"recorded": len(done.recorded), "failed": dict(done.failed)}
+
+
+@task(cache_policy=NO_CACHE)
+def snapshot_subscribers(runtime: Runtime) -> dict[str, Any]:
+    """Subscriber counts of the official pages after the crawl (госпаблики)."""
+    return _count_after_crawl(
+        "subscribers",
+        lambda: steps.gospabliki_subscribers(runtime.db, runtime.municipality, runtime.collectors),
+    )
 
 
 @task(cache_policy=NO_CACHE)
 def snapshot_audiences(runtime: Runtime) -> dict[str, Any]:
     """The audience of the walls, groups and channels not yet counted today (the risk score's
-    audience factor); a failure is reported, never fatal to the crawl."""
-    try:
-        done = steps.audiences(runtime.db, runtime.municipality, runtime.collectors)
-    except Exception as error:  # a counter must not fail the crawl that already saved its posts
-        get_run_logger().warning("audiences not recorded: %s: %s", type(error).__name__, error)
-        return {"recorded": 0, "failed": {"all": f"{type(error).__name__}: {error}"}}
-    return {"recorded": len(done.recorded), "failed": dict(done.failed)}
+    audience factor)."""
+    return _count_after_crawl(
+        "audiences", lambda: steps.audiences(runtime.db, runtime.municipality, runtime.collectors)
+    )
 
 
 @flow(name="infopole-collect", log_prints=True)
