@@ -49,6 +49,21 @@ def balanced_weights(y: np.ndarray, classes: int, sample_weight: np.ndarray) -> 
     return np.asarray(sample_weight.sum() / (classes * per_class))[y]
 
 
+def row_weights(
+    labels: np.ndarray,
+    classes: int,
+    class_weight: str | None,
+    sample_weight: Sequence[float] | np.ndarray | None,
+) -> np.ndarray:
+    """Each row's weight in the loss: its sample weight, times its class's balanced weight if asked."""
+    weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if class_weight == "balanced":
+        return weights * balanced_weights(labels, classes, weights)
+    if class_weight is not None:
+        raise ValueError(f"class_weight {class_weight!r}: None or 'balanced'")
+    return weights
+
+
 def _csr(matrix: sparse.csr_matrix, dtype: torch.dtype) -> torch.Tensor:
     matrix = sparse.csr_matrix(matrix)
     matrix.sort_indices()
@@ -98,11 +113,7 @@ def fit_linear(
     labels = np.asarray(y, dtype=np.int64)
     if labels.shape[0] != matrix.shape[0] or labels.min() < 0 or labels.max() >= classes:
         raise ValueError(f"{labels.shape[0]} labels in 0..{classes - 1} needed for {matrix.shape[0]} rows")
-    weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    if class_weight == "balanced":
-        weights = weights * balanced_weights(labels, classes, weights)
-    elif class_weight is not None:
-        raise ValueError(f"class_weight {class_weight!r}: None or 'balanced'")
+    weights = row_weights(labels, classes, class_weight, sample_weight)
     total = float(weights.sum())
 
     threads = torch.get_num_threads()
@@ -136,8 +147,8 @@ def fit_linear(
             history_size=solver.history,
             line_search_fn="strong_wolfe",
         )
-        value = float(optimizer.step(closure))
-        value = float(closure())
+        optimizer.step(closure)
+        value = float(closure())  # at the final weights (``step`` returns the first evaluation's)
         iterations = int(optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0))
     finally:
         torch.set_num_threads(threads)
@@ -161,9 +172,7 @@ def objective(
     """sklearn's objective of given weights in float64: to compare two fits of the same data."""
     labels = np.asarray(y, dtype=np.int64)
     classes = max(2, coef.shape[0])
-    weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    if class_weight == "balanced":
-        weights = weights * balanced_weights(labels, classes, weights)
+    weights = row_weights(labels, classes, class_weight, sample_weight)
     logits = torch.from_numpy(np.asarray(matrix @ coef.T.astype(np.float64)) + intercept.astype(np.float64))
     kind = "softmax" if coef.shape[0] > 1 else "sigmoid"
     loss, _ = _loss_and_residual(logits, torch.from_numpy(labels), kind)

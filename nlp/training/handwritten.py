@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp.sentiment import LABELS as SENTIMENTS
+
 DIRECTORY = Path(__file__).parent / "handwritten"
-SENTIMENTS = ("negative", "neutral", "positive")
 
 
 class HandwrittenError(ValueError):
