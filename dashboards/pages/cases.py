@@ -218,10 +218,11 @@ def router(web: Web) -> APIRouter:
         now = web.now()
         salt = web.runtime.settings.author_salt.get_secret_value()
         keys = incident.post_keys[:100]
-        subtopics = {post.key: a.subtopic for post, a in web.runtime.posts.analysed(keys=keys) if a.subtopic}
+        analysed = {post.key: (post, a) for post, a in web.runtime.posts.analysed(keys=keys)}
+        subtopics = {key: a.subtopic for key, (_, a) in analysed.items() if a.subtopic}
         posts = []
-        for key in keys:
-            post = web.runtime.posts.get(key)
+        for key in keys:  # a post without an analysis (a case registered by hand) is read alone
+            post = analysed[key][0] if key in analysed else web.runtime.posts.get(key)
             if post is not None:
                 posts.append(
                     {
