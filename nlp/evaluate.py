@@ -16,14 +16,23 @@
 - toxicity on the RUSSE detox dev split (held out of training);
 - throughput of the whole ``Analyzer`` on the development set against natasha's NER network
   alone (the appeals are in the lemma table's texts: ``bench/nlp.py`` measures on unseen posts).
+
+``--cards`` writes each pack's lines of this report into its model card (``nlp/models/*/README.md``,
+section «Held-out numbers»): ``nlp.train`` rewrites a card from the training's own validation figures
+and cannot know these, and cards edited by hand went stale or lost their section at every retraining.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
+import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -31,6 +40,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from nlp.analyzer import Analyzer, Document
 from nlp.incident import IncidentClassifier
 from nlp.normalize import normalize
+from nlp.pack import pack_dir
 from nlp.sentiment import SentimentClassifier
 from nlp.topic import TopicClassifier
 from nlp.toxicity import ToxicityClassifier
@@ -196,6 +206,68 @@ def speed_report(root: Path, dev: Path, models: Path | None) -> None:
         )
 
 
+CARD_PACKS = ("sentiment", "topic", "incident", "toxicity")
+CARD_SECTION = "## Held-out numbers"
+
+
+def card_lines(report: str) -> dict[str, list[str]]:
+    """The report's lines per pack, by the pack name each figure line starts with («subtopic» lines
+    belong to the topic pack); indented lines (per-group counts) follow the line above them."""
+    lines: dict[str, list[str]] = {name: [] for name in CARD_PACKS}
+    owner: str | None = None
+    for line in report.splitlines():
+        if line.startswith("  ") and owner:
+            lines[owner].append(line)
+            continue
+        head = line.split(" ", 1)[0].split(":", 1)[0]
+        owner = "topic" if head == "subtopic" else head if head in lines else None
+        if owner:
+            lines[owner].append(line)
+    return lines
+
+
+def write_cards(report: str, models: Path | None, command: str) -> None:
+    """Replace (or append) the «Held-out numbers» section of each pack's card with its report lines."""
+    today = datetime.now(UTC).date().isoformat()
+    for name, lines in card_lines(report).items():
+        readme = pack_dir(name, models) / "README.md"
+        if not lines or not readme.exists():
+            continue
+        pack_id = json.loads((readme.parent / "meta.json").read_text("utf-8"))["id"]
+        text = readme.read_text("utf-8")
+        kept = text.split(f"\n{CARD_SECTION}", 1)[0].rstrip("\n")
+        section = "\n".join(
+            [
+                f"{CARD_SECTION} (`{command}`, {today}, pack `{pack_id}`)",
+                "",
+                "Written by the evaluation, not by hand (the sets and their history: nlp/README.md); "
+                "retraining drops this section until the evaluation runs again.",
+                "",
+                "```text",
+                *lines,
+                "```",
+            ]
+        )
+        readme.write_text(f"{kept}\n\n{section}\n", "utf-8")
+
+
+@contextlib.contextmanager
+def tee() -> Iterator[io.StringIO]:
+    """Print as usual and keep a copy of what was printed."""
+    copy, out = io.StringIO(), sys.stdout
+
+    class Both(io.TextIOBase):
+        def write(self, text: str) -> int:
+            copy.write(text)
+            return out.write(text)
+
+        def flush(self) -> None:
+            out.flush()
+
+    with contextlib.redirect_stdout(Both()):
+        yield copy
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Held-out evaluation of the nlp models")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -208,7 +280,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--skip", default="", help="comma-separated: sentiment,dev,blind,subtopic,random,toxicity,speed"
     )
+    parser.add_argument(
+        "--cards", action="store_true", help="write each pack's figures into its model card's README.md"
+    )
     args = parser.parse_args(argv)
+    if args.cards:
+        with tee() as report:
+            run(args)
+        write_cards(
+            report.getvalue(), args.models, "python -m nlp.evaluate " + " ".join(argv or sys.argv[1:])
+        )
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     skip = set(args.skip.split(","))
     if "sentiment" not in skip:
         sentiment_report(args.data, args.models)

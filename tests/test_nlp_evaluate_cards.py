@@ -1,0 +1,63 @@
+"""`python -m nlp.evaluate --cards`: each pack's figures land in its own model card, replacing the
+previous section and keeping what training wrote above it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from nlp.evaluate import card_lines, main, write_cards
+from nlp.pack import MODELS_DIR
+
+REPORT = """sentiment RuSentiment test, as trained: n=10 macro-F1 0.5000 weighted-F1 0.6000
+development set: 3 posts, groups {'a': 3}
+topic (dev, 3 posts with a block): top-1 accuracy 1.000
+incident (dev, 3): P 1.000 R 0.500 F1 0.667
+  informal       1/2 right
+  news           1/1 right
+sentiment (dev): macro-F1 0.400, accuracy 0.500
+subtopic (labels.jsonl: 2 labels): coverage 0.500
+incident: false-incident rate on 10 held-out random VK posts 0.1000 (1)
+"""
+
+
+def test_report_lines_go_to_the_pack_they_name() -> None:
+    lines = card_lines(REPORT)
+    assert lines["incident"] == [
+        "incident (dev, 3): P 1.000 R 0.500 F1 0.667",
+        "  informal       1/2 right",
+        "  news           1/1 right",
+        "incident: false-incident rate on 10 held-out random VK posts 0.1000 (1)",
+    ]
+    assert [line.split(" ")[0] for line in lines["topic"]] == ["topic", "subtopic"]
+    assert len(lines["sentiment"]) == 2 and lines["toxicity"] == []
+
+
+def _models(tmp_path: Path, names: tuple[str, ...]) -> Path:
+    for name in names:
+        (tmp_path / name).mkdir()
+        shutil.copy(MODELS_DIR / name / "meta.json", tmp_path / name)
+        (tmp_path / name / "README.md").write_text(f"# {name}\n\nwritten by training\n", "utf-8")
+    return tmp_path
+
+
+def test_cards_get_one_section_replaced_on_each_run(tmp_path: Path) -> None:
+    models = _models(tmp_path, ("incident", "sentiment", "topic"))
+    write_cards(REPORT, models, "python -m nlp.evaluate")
+    write_cards(REPORT.replace("F1 0.667", "F1 0.700"), models, "python -m nlp.evaluate")
+    card = (models / "incident" / "README.md").read_text("utf-8")
+    pack_id = json.loads((models / "incident" / "meta.json").read_text("utf-8"))["id"]
+    assert card.startswith("# incident\n\nwritten by training\n\n## Held-out numbers")
+    assert card.count("## Held-out numbers") == 1 and pack_id in card
+    assert "F1 0.700" in card and "F1 0.667" not in card and "news           1/1 right" in card
+    assert "macro-F1 0.5000" in (models / "sentiment" / "README.md").read_text("utf-8")
+
+
+def test_the_command_writes_what_it_measured(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    models = _models(tmp_path, ("toxicity",))
+    shutil.copy(MODELS_DIR / "toxicity" / "weights.npz", models / "toxicity")
+    main(["--skip", "sentiment,dev,blind,subtopic,random,speed", "--models", str(models), "--cards"])
+    printed = capsys.readouterr().out
+    assert printed.startswith("toxicity (RUSSE detox dev")
+    assert printed.strip() in (models / "toxicity" / "README.md").read_text("utf-8")
