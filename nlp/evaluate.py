@@ -1,7 +1,7 @@
 """Held-out evaluation of the analysis; prints the numbers the model cards and the issue quote.
 
     python -m nlp.evaluate [--data ../shared/data] [--dev tests/data/nlp_dev.jsonl]
-                           [--blind tests/data/nlp_blind.jsonl --blind tests/data/nlp_blind2.jsonl]
+                           [--blind tests/data/nlp_blind3.jsonl ...] [--cards]
 
 - sentiment: the official RuSentiment test set (never trained on), 3 classes; the documented
   mapping (speech→positive, skip dropped) and, for comparison, speech dropped as well;
@@ -9,7 +9,10 @@
 - the same on each blind set, written and labelled by someone who never saw the training data or
   the development set, before any model ran on it. The first blind set's errors were read after
   round 3 (its error kinds guided the round-4 training data, none of its texts), so the second,
-  written at the start of round 4, is the one no choice has seen;
+  written at the start of round 4, was evaluated once for the round-4 packs; the third, written at
+  the start of round 5, before any model ran on it; where a second person labelled a blind set's
+  texts independently (``<set>_second.jsonl``), the two labellers' agreement and the incident figures
+  by either's labels;
 - subtopics on the second blind set, when an independent labeller's subtopic labels exist
   (``tests/data/nlp_blind2_subtopics.jsonl``): coverage, precision and accuracy, no texts printed;
 - false incidents on the held-out slice of random RuSentiment VK posts (``data.held_out``);
@@ -35,7 +38,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_recall_fscore_support
 
 from nlp.analyzer import Analyzer, Document
 from nlp.incident import IncidentClassifier
@@ -49,6 +52,7 @@ from nlp.training import data
 DEV = Path(__file__).parent.parent / "tests" / "data" / "nlp_dev.jsonl"
 BLIND = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind.jsonl"
 BLIND2 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2.jsonl"
+BLIND3 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind3.jsonl"
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
@@ -93,6 +97,43 @@ def blind_report(blind: Path, models: Path | None) -> None:
     the dev set's phrasing."""
     print(f"=== BLIND held-out set {blind.name} (written without seeing the training data) ===")
     labelled_set_report(blind, blind.stem.removeprefix("nlp_"), f"blind set {blind.name}", models)
+    agreement_report(blind, models)
+
+
+def second_labels(blind: Path) -> Path:
+    return blind.with_name(f"{blind.stem}_second.jsonl")
+
+
+def agreement_report(blind: Path, models: Path | None) -> None:
+    """When a second person labelled the same texts without seeing the first labels
+    (``<set>_second.jsonl``: ``id``, ``is_incident``, ``block``, ``sentiment``): how often the two
+    agree (raw and Cohen's kappa), and the incident figures against the second person's labels and on
+    the posts both call the same — the spread between them is how far one labeller's calls move F1."""
+    path = second_labels(blind)
+    if not path.exists():
+        return
+    tag = blind.stem.removeprefix("nlp_")
+    first = {str(item["id"]): item for item in data.jsonl(blind)}
+    second = {str(row["id"]): row for row in data.jsonl(path)}
+    ids = [key for key in first if key in second]
+    for label in ("is_incident", "block", "sentiment"):
+        a = [str(first[key][label]) for key in ids]
+        b = [str(second[key][label]) for key in ids]
+        same = sum(x == y for x, y in zip(a, b, strict=True))
+        print(
+            f"agreement ({tag}, {label}, {len(ids)} posts labelled twice): {same / max(len(ids), 1):.3f}, "
+            f"Cohen's kappa {cohen_kappa_score(a, b):.3f}"
+        )
+    texts = [normalize(str(first[key]["text"])) for key in ids]
+    predicted = [score.is_incident for score in IncidentClassifier.load(models).map(texts)]
+    gold_first = [bool(first[key]["is_incident"]) for key in ids]
+    gold_second = [bool(second[key]["is_incident"]) for key in ids]
+    print(f"incident ({tag}, the second labeller's labels, {len(ids)}): {_prf(gold_second, predicted)}")
+    agreed = [i for i, (x, y) in enumerate(zip(gold_first, gold_second, strict=True)) if x == y]
+    print(
+        f"incident ({tag}, posts both labellers call the same, {len(agreed)}): "
+        + _prf([gold_first[i] for i in agreed], [predicted[i] for i in agreed])
+    )
 
 
 def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -> None:
@@ -272,7 +313,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Held-out evaluation of the nlp models")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--dev", type=Path, default=DEV)
-    parser.add_argument("--blind", type=Path, action="append", help="a blind set (repeatable; default: both)")
+    parser.add_argument(
+        "--blind", type=Path, action="append", help="a blind set (repeatable; default: all three)"
+    )
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument(
         "--subtopics", type=Path, default=BLIND2_SUBTOPICS, help="subtopic labels of nlp_blind2"
@@ -301,7 +344,7 @@ def run(args: argparse.Namespace) -> None:
     if "dev" not in skip:
         dev_report(args.dev, args.models)
     if "blind" not in skip:
-        for blind in args.blind or [BLIND, BLIND2]:
+        for blind in args.blind or [path for path in (BLIND, BLIND2, BLIND3) if path.exists()]:
             blind_report(blind, args.models)
     if "subtopic" not in skip:
         subtopic_report(BLIND2, args.subtopics, args.models)

@@ -61,3 +61,48 @@ def test_the_command_writes_what_it_measured(tmp_path: Path, capsys) -> None:  #
     printed = capsys.readouterr().out
     assert printed.startswith("toxicity (RUSSE detox dev")
     assert printed.strip() in (models / "toxicity" / "README.md").read_text("utf-8")
+
+
+def test_a_second_labeller_is_compared_with_the_first(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from nlp.evaluate import agreement_report
+
+    first = [
+        ("a", "Третий день нет воды на Лесной 5, когда дадут?", True, "ЖКХ", "negative"),
+        ("b", "Поздравляем всех с Днём матери!", False, None, "positive"),
+        ("c", "Во сколько открывается каток в парке?", False, None, "neutral"),
+        ("d", "яма у школы опять, колесо пробил", True, "Дороги", "negative"),
+    ]
+    blind = tmp_path / "nlp_blindx.jsonl"
+    blind.write_text(
+        "".join(
+            json.dumps({"id": i, "text": t, "is_incident": x, "block": b, "sentiment": s}, ensure_ascii=False)
+            + "\n"
+            for i, t, x, b, s in first
+        ),
+        "utf-8",
+    )
+    second = [("a", True, "ЖКХ", "negative"), ("b", False, None, "positive"), ("c", True, None, "neutral")]
+    (tmp_path / "nlp_blindx_second.jsonl").write_text(
+        "".join(
+            json.dumps({"id": i, "is_incident": x, "block": b, "sentiment": s}, ensure_ascii=False) + "\n"
+            for i, x, b, s in second
+        ),
+        "utf-8",
+    )
+    agreement_report(blind, None)
+    printed = capsys.readouterr().out
+    assert "agreement (blindx, is_incident, 3 posts labelled twice): 0.667" in printed
+    assert "agreement (blindx, sentiment, 3 posts labelled twice): 1.000, Cohen's kappa 1.000" in printed
+    assert "incident (blindx, the second labeller's labels, 3): P " in printed
+    assert "incident (blindx, posts both labellers call the same, 2): P " in printed
+
+
+def test_no_second_labels_no_agreement(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from nlp.evaluate import agreement_report
+
+    blind = tmp_path / "nlp_blindy.jsonl"
+    blind.write_text(
+        '{"id": "a", "text": "x", "is_incident": false, "block": null, "sentiment": "neutral"}\n'
+    )
+    agreement_report(blind, None)
+    assert capsys.readouterr().out == ""
