@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from infopole.config.blocks import blocks
-from nlp.evaluate import BLIND, BLIND2
+from nlp.evaluate import BLIND, BLIND2, BLIND3
 
 FIELDS = {"id", "platform", "kind", "group", "block", "is_incident", "sentiment", "text"}
 SENTIMENTS = {"negative", "neutral", "positive"}
 
 
-SETS = pytest.mark.parametrize("path", [BLIND, BLIND2], ids=["blind", "blind2"])
+SETS = pytest.mark.parametrize("path", [BLIND, BLIND2, BLIND3], ids=["blind", "blind2", "blind3"])
 
 
 def _rows(path: Path) -> list[dict[str, object]]:
