@@ -403,6 +403,25 @@ def audiences(
     return record_audiences(GospablikiStore(db), municipality, readers_from(collectors), clock())
 
 
+def counts_after_crawl(
+    db: Database,
+    municipality: Municipality,
+    collectors: Mapping[SourceKind, Collector],
+    *,
+    clock: Clock = utc_now,
+) -> dict[str, SubscribersRun | str]:
+    """Both post-crawl counts for ``infopole crawl`` and the demo (the collect flow runs them as two
+    tasks): a failure comes back as its message, never raised — the crawl has already saved its posts,
+    and a missing count only leaves the risk score without the audience factor."""
+    out: dict[str, SubscribersRun | str] = {}
+    for what, count in (("subscribers", gospabliki_subscribers), ("audiences", audiences)):
+        try:
+            out[what] = count(db, municipality, collectors, clock=clock)
+        except Exception as error:  # reported to the caller; see the docstring
+            out[what] = f"{type(error).__name__}: {error}"
+    return out
+
+
 @dataclass
 class CaseUpkeepReport:
     answers: AnswerCheckReport

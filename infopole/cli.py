@@ -180,9 +180,13 @@ def crawl(
 ) -> None:
     """Собрать новые публикации и комментарии из источников / collect new posts and comments."""
 
+    from flows import steps
+
     with _runtime(municipality, data_dir) as runtime:
         report = _crawl(runtime, set(source) if source else None)
         _print_crawl(report)
+        counts = steps.counts_after_crawl(runtime.db, runtime.municipality, runtime.collectors)
+        _print_counts(counts)
         if report.sources_failed:
             raise typer.Exit(1)
 
@@ -201,6 +205,19 @@ def _crawl(runtime: Runtime, only: set[str] | None = None) -> Any:
         return steps.crawl(
             runtime.municipality, runtime.posts, runtime.collectors, only=only, progress=advance
         )
+
+
+def _print_counts(counts: dict[str, Any]) -> None:
+    """The subscribers of official pages and the sources' audience (the risk score reads it)."""
+    titles = {"subscribers": "Подписчики официальных страниц", "audiences": "Аудитория источников"}
+    for what, done in counts.items():
+        if isinstance(done, str):
+            typer.echo(f"{titles[what]}: не записаны ({done})")
+            continue
+        if done.recorded or done.failed:
+            typer.echo(f"{titles[what]}: записано {len(done.recorded)}")
+        for source_id, reason in done.failed.items():
+            typer.echo(f"  не прочитано {source_id}: {reason}")
 
 
 def _print_crawl(report: Any) -> None:

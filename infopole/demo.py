@@ -54,7 +54,7 @@ def run_demo(
     if data_dir.exists():
         shutil.rmtree(data_dir)  # the demo always starts from an empty information field
     data_dir.mkdir(parents=True)
-    now = now or datetime.now(UTC)
+    now = moment = now or datetime.now(UTC)
     with FakeVkServer(VkDataset.demo(now=now), tokens=[DEMO_TOKEN]).start() as fake:
         settings = demo_settings(data_dir, fake.url)
         runtime = Runtime(settings, load_municipality(settings.municipality_file))  # type: ignore[arg-type]
@@ -68,6 +68,14 @@ def run_demo(
             echo(f"   пропущен {source_id}: {reason}")
         for source_id, reason in crawled.sources_failed.items():
             echo(f"   ошибка источника {source_id}: {reason}")
+        counts = steps.counts_after_crawl(
+            runtime.db, runtime.municipality, runtime.collectors, clock=lambda: moment
+        )  # the audiences weigh in the risk scores of the analysis below
+        audiences = counts["audiences"]
+        if isinstance(audiences, str):
+            echo(f"   аудитория источников не записана: {audiences}")
+        else:
+            echo(f"   аудитория источников: {len(audiences.recorded)} страниц")
     echo("2. Анализ (NER, тематика, тональность, инциденты, риски)…")
     analysed = steps.analyse(runtime.posts, runtime.analyzer)
     echo(f"   проанализировано: {analysed}")

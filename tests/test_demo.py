@@ -137,3 +137,14 @@ def test_the_dashboard_lists_the_incidents(runtime: Runtime) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_demo_counts_its_sources_audience_and_the_risk_reads_it(runtime: Runtime) -> None:
+    from infopole.gospabliki.store import GospablikiStore
+
+    store = GospablikiStore(runtime.db)
+    # the members the fake VK reports for the walls (crawlers/fakes/data/kingisepp_vk.json)
+    assert [count for _, count in store.subscribers("vk-kingisepp-online")] == [38600]
+    assert [count for _, count in store.subscribers("vk-ivangorod")] == [6300]
+    factors = [analysis.risk_factors for _, analysis in runtime.posts.analysed()]
+    assert any("audience" in names for names in factors)
