@@ -11,6 +11,13 @@ negative, notices neutral), its scores on the incident training rows are near-pe
 and a pack trained on them leaned on them and missed real complaints (blind-1 recall 0.92 →
 0.81). Round 4 packs have no sentiment columns, so they no longer depend on the sentiment pack;
 the older layout is still read (``SENTIMENT_COLUMNS`` in a pack's ``dense``).
+
+Round 5 adds cue groups for when and where the problem is (a past told as a story, finished
+works, live now, another town or television), irony and mock praise, rhetorical questions,
+opinions in a discussion and questions asking for information. A pack's ``dense`` list names its
+columns and is the source of truth for its layout: every layout (round 3, 4, 5) is computed by
+name. The cue × problem interactions (``INTERACTIONS``) were compared in round 5 and are not in
+the pack's layout: with the groups alone the model did as well or better (nlp/README.md).
 """
 
 from __future__ import annotations
@@ -323,6 +330,129 @@ CUES: dict[str, list[str]] = {
     "first_person": [
         r"\b(?:я|мы|мне|меня|мной|нам|нас|нами|мой|моя|мою|мое|моего|мои|моих|наш|наша|нашу|наши|наших)\b",
     ],
+    # round 5: when and where the problem is, irony, opinions, information questions. Alone each
+    # says little; the interaction columns (``INTERACTIONS``) pair them with a named problem.
+    "past": [  # a problem told as a story: it was, not it is («вчера» is not: yesterday's outage is live)
+        r"\bв прошл(?:ом|ую|ый|ой) (?:году|месяце|неделе|раз|зиму|сезоне)",
+        r"\bпрошл(?:ой|ым|ую) (?:зимой|весной|осенью|летом|зиму|весну|осень)",
+        r"\bраньше\b",
+        r"\bкогда-то",
+        r"\b(?:лет|год|года|месяц\w*) (?:\w+ )?назад",
+        r"\bпомню",
+        r"\bв детстве",
+        r"\bв советское",
+        r"\bв (?:19|20)\d\d(?:-м)? году",
+        r"\bбывало",
+        r"\bв свое время",
+    ],
+    "done": [  # works finished: the problem is over (beside ``resolved``'s thanks and «устранено»)
+        r"\bуже (?:все )?(?:сделали|починили|убрали|вывезли|дали|включили|восстановили|отремонтировали)",
+        r"(?<!не )\b(?:установили|заменили|запустили|завершили|ликвидировали|обновили|открыли|построили)\b",
+        r"(?<!не )\b(?:положили|покрасили|заасфальтировали|высадили|провели|отремонтировали|благоустроили)\b",
+        r"\bтеперь\b",
+        r"\bдождались",
+        r"(?<!не )\bзаработал",
+        r"\bстало (?:лучше|чисто|светло|тепло|уютно|удобно|спокойно)",
+    ],
+    "now": [  # the problem is live at this moment (``duration`` says it has lasted or come back)
+        r"\bсейчас\b",
+        r"\bсегодня\b",
+        r"\bс (?:утра|вечера|ночи|обеда)\b",
+        r"\bпо-прежнему",
+        r"\bвсе еще\b",
+        r"\bтак и не\b",
+        r"\bкак не было",
+        r"\b\d+-?(?:й|ой|ий|ый|ю)? (?:день|сутки|неделю|час)",
+        r"\b(?:втор|трет|четверт|пят)\w+ (?:день|сутки|неделю|час|месяц|раз)",
+        r"\bуже \d+",
+        r"\bне первый (?:день|раз|год)",
+    ],
+    "elsewhere": [  # another town, the country, television: nothing for this centre to do
+        r"\bв (?:москве|питере|петербурге|спб|мск|европе|америке|китае)\b",
+        r"\bв соседн\w+",
+        r"\bу соседей\b",
+        r"\bв друг(?:ом|их) (?:город|район|регион|стран|сел|поселк)",
+        r"\bпо (?:телевизору|телеку|тв|новостям|первому)\b",
+        r"\bв новостях",
+        r"\bпо (?:всей )?стране\b",
+        r"\bв (?:стране|россии)\b",
+        r"\bза (?:границей|рубежом)",
+        r"\bу них\b",
+        r"\bпишут (?:местные|в|что)",
+        r"\bв интернете",
+    ],
+    "irony": [  # mock praise and markers of irony; with a problem named it is a complaint
+        r"\bбраво\b",
+        r"\bмолодцы\b",
+        r"\b(?:ну|ой|огромное) спасибо",
+        r"\bспасибо,? что хоть",
+        r"\bза (?:незабываем|бесплатн|прекрасн|отличн|чудесн|романтич)",
+        r"\b(?:отличн|прекрасн|замечательн|шикарн|великолепн|чудесн)\w*",
+        r"\b(?:класс|супер|ура|красота|красотища|стабильность)\b",
+        r"\bзаботлив|\bзабота\b|\bщедр",
+        r"\bромантик|\bромантич",
+        r"\bв восторге",
+        r"\bвидимо\b",
+        r"\bне иначе",
+        r"\bзато\b",
+        r"\bдожив",
+        r"\b(?:экстрим|аттракцион|квест|ралли|дакар|сафари|бассейн|фитнес)",
+        r"[«\"](?:по плану|временн|планов|ремонт|благоустр|комфорт|работа|забот|чист)",
+        r"[👏🤡🙃😂🤣🙄😆]",
+    ],
+    "rhetorical": [  # questions that expect no answer: the writer is fed up
+        r"\bсколько можно",
+        r"\bкому (?:жаловаться|писать|звонить)",
+        r"\bкуда (?:жаловаться|бежать|смотрят|смотрит|деваются)",
+        r"\bкто (?:за это )?ответит",
+        r"\bдо каких пор",
+        r"\bкогда (?:это )?(?:кончится|закончится|прекратится)",
+        r"\bза что (?:мы )?платим",
+        r"\bэто как\?",
+        r"\bкак так\b",
+        r"\bа воз и ныне там",
+        r"\bнеужели\b",
+        r"\bдоколе",
+        r"\bгде (?:же )?(?:деньги|ук|администрация|власти|глава)\b",
+    ],
+    "opinion": [  # a view in a discussion, a generalisation, an answer to other commenters
+        r"\bя считаю",
+        r"\bсчитаю,? что",
+        r"\bпо-моему",
+        r"\bпо моему мнению",
+        r"\bмне кажется",
+        r"\bимхо\b",
+        r"\bна мой взгляд",
+        r"\bя думаю",
+        r"\bлучше бы\b",
+        r"\bнадо было\b",
+        r"\bвезде\b",
+        r"\bвсегда так",
+        r"\bвсе чиновники",
+        r"\bсоглас(?:ен|на|ны|шусь)",
+        r"\bвы правы",
+        r"\bподдерживаю\b",
+        r"\bинтересно\b",
+        r"\bзачем нам",
+        r"\bкому это (?:надо|нужно)",
+        r"\bна самом деле",
+        r"\bвообще-то",
+        r"^\+",
+        r"\bвот именно",
+    ],
+    "info_question": [  # asking for a fact (when, where, how to), not reporting a problem
+        r"\bкогда (?:откро|начн|закро|заработает|привезут|можно|заливать|зальют)",
+        r"\bво сколько",
+        r"\bдо скольки",
+        r"\bс какого числа",
+        r"\b(?:будет|будут|работает|есть|можно) ли\b",
+        r"\bкак (?:записаться|получить|оформить|попасть|узнать)",
+        r"\bгде (?:можно|найти|взять|купить|записаться|получить)",
+        r"\bне знаете",
+        r"\bкто (?:знает|в курсе)",
+        r"\bкакой (?:номер|телефон|график)",
+        r"\bкуда (?:сдать|обратиться)",
+    ],
     "chatter": [
         r"\bлюблю",
         r"\bдруз",
@@ -340,8 +470,30 @@ CUES: dict[str, list[str]] = {
 }
 _COMPILED = {name: re.compile("|".join(patterns)) for name, patterns in CUES.items()}
 PROBLEM_CUE = _COMPILED["problem"]  # on lower-cased text; training picks the problem sentences of appeals
+TROUBLE = ("problem", "duration")  # a problem named: what the interaction columns pair a cue with
+ASKED = (*TROUBLE, "request", "rhetorical")  # a question about these is a complaint put as a question
+# round 5: a linear model cannot say «a question AND no problem» by itself. Each column is 1 when the
+# text has the first cue group's words and (True) words of one of the partner groups, or (False) none.
+# Compared and not kept (``DENSE_INTERACTIONS``): no better than the groups alone on dev, blind 1, CV.
+INTERACTIONS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "question_trouble": ("question", ASKED, True),  # «когда уберут мусор?»
+    "question_only": ("question", ASKED, False),  # «когда откроют каток?»: asking for information
+    "request_trouble": ("request", TROUBLE, True),  # «уберите мусор, неделю стоит» (not «просим водителей»)
+    "past_trouble": ("past", TROUBLE, True),  # «в прошлом году была яма»: a story, not a report
+    "done_trouble": ("done", TROUBLE, True),  # «яму заасфальтировали»: the problem is over
+    "elsewhere_trouble": ("elsewhere", TROUBLE, True),  # «в соседнем районе нет воды»: not ours
+    "irony_trouble": ("irony", TROUBLE, True),  # «браво, опять нет воды»: mock praise of a live problem
+    "opinion_trouble": ("opinion", TROUBLE, True),  # «по-моему, ямы везде»: a discussion of problems
+}
 NAVEC = [f"navec_{i}" for i in range(vectors.DIM)]
-DENSE = [*CUES, "topic_hits", "short", *NAVEC]  # round 4 packs: no sentiment columns
+NAMED = [*CUES, "topic_hits", "short", *INTERACTIONS]  # the columns ``named_features`` computes
+DENSE = [*CUES, "topic_hits", "short", *NAVEC]  # round 5 packs; older packs list their own, by name
+DENSE_INTERACTIONS = [*CUES, "topic_hits", "short", *INTERACTIONS, *NAVEC]  # compared in round 5, not kept
+ROUND4_CUES = [
+    "problem", "duration", "request", "place", "announcement", "resolved", "question", "reply",
+    "reference", "news", "first_person", "chatter",
+]  # fmt: skip
+DENSE_ROUND4 = [*ROUND4_CUES, "topic_hits", "short", *NAVEC]  # for comparisons with the round-4 layout
 SENTIMENT_COLUMNS = ["negative", "positive", "negative_topic", "negative_place", "negative_short"]
 # the products (packs up to round 3): a linear model cannot say «municipal AND negative» by itself
 
@@ -352,7 +504,9 @@ def cue_matches(text: str) -> dict[str, list[str]]:
     return {name: [m.group(0) for m in pattern.finditer(lowered)] for name, pattern in _COMPILED.items()}
 
 
-def cue_features(texts: Sequence[str]) -> np.ndarray:
+def named_features(texts: Sequence[str]) -> np.ndarray:
+    """The columns of ``NAMED``: cue counts (3 or more hits = 1), topic keyword hits, a short text,
+    and the cue × problem interactions."""
     rows = []
     for text in texts:
         hits = cue_matches(text)
@@ -360,23 +514,36 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
         row = [min(len(hits[name]), 3) / 3 for name in CUES]
         row.append(min(topic_hits, 4) / 4)
         row.append(1.0 if len(text) < 80 else 0.0)
+        for group, partners, present in INTERACTIONS.values():
+            row.append(float(bool(hits[group]) and any(hits[name] for name in partners) == present))
         rows.append(row)
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(CUES) + 2)
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(NAMED))
 
 
-def dense_features(texts: Sequence[str], sentiment: np.ndarray | None = None) -> np.ndarray:
-    """Cue counts, topic keyword hits, shortness and the mean navec vector of the text
-    (``nlp.vectors``): the columns of ``DENSE``. With ``sentiment`` (the sentiment pack's scores,
-    texts × ``LABELS``) the layout of packs up to round 3: the negative and positive scores and the
-    negative score times the topic hits, the place cues and shortness before the vector."""
-    cues = cue_features(texts)
-    parts = [cues]
+def dense_features(
+    texts: Sequence[str], sentiment: np.ndarray | None = None, names: Sequence[str] = DENSE
+) -> np.ndarray:
+    """The dense columns ``names`` (a pack's ``dense`` list: the source of truth for its layout) of
+    the texts: cue counts, topic keyword hits, shortness, interactions and the mean navec vector
+    (``nlp.vectors``). Packs up to round 3 also list ``SENTIMENT_COLUMNS``, computed from
+    ``sentiment`` (the sentiment pack's scores, texts × ``LABELS``): the negative and positive scores
+    and the negative score times the topic hits, the place cues and shortness."""
+    named = named_features(texts)
+    parts, columns = [named], list(NAMED)
     if sentiment is not None:
         negative = sentiment[:, [0]].astype(np.float32)
-        columns = [len(CUES), list(CUES).index("place"), len(CUES) + 1]  # topic_hits, place, short
-        parts += [sentiment[:, [0, 2]].astype(np.float32), cues[:, columns] * negative]
+        at = {name: named[:, [i]] for i, name in enumerate(NAMED)}
+        parts += [negative, sentiment[:, [2]].astype(np.float32)]
+        parts += [at["topic_hits"] * negative, at["place"] * negative, at["short"] * negative]
+        columns += SENTIMENT_COLUMNS
     parts.append(vectors.mean_vectors(texts) / 3)  # ``fit`` scales the dense columns ×3: norm 1
-    return np.hstack(parts)
+    columns += NAVEC
+    index = {name: i for i, name in enumerate(columns)}
+    unknown = [name for name in names if name not in index]
+    if unknown:
+        given = "given" if sentiment is not None else "not given"
+        raise PackError(f"incident dense columns unknown to this code (sentiment scores {given}): {unknown}")
+    return np.hstack(parts)[:, [index[name] for name in names]]
 
 
 @dataclass(frozen=True)
@@ -425,10 +592,10 @@ class IncidentClassifier:
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
     ) -> np.ndarray:
         if self.sentiment is None:
-            return dense_features(texts)
+            return dense_features(texts, names=self.model.dense)
         if sentiment is None:
             sentiment = self.sentiment.model.scores(texts, cache=cache)
-        return dense_features(texts, sentiment)
+        return dense_features(texts, sentiment, self.model.dense)
 
     def map(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None

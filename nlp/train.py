@@ -428,6 +428,7 @@ INCIDENT_OFFICIAL = 1_800  # round 3 official texts, news, opinions (nlp/trainin
 INCIDENT_QUOTING = 300  # complaints quoting answers and dates, so official words alone carry no label
 INCIDENT_CHATTER = 20_000  # random VK posts as negatives: all of the training slice (16,730)
 INCIDENT_C = 8.0  # round 4: with ~1,000 hand-written rows, less regularisation than round 3's 4.0
+INCIDENT_DENSE = incident_module.DENSE  # the dense columns trained (round 5 layout; nlp/README round 5)
 IncidentRow = tuple[str, int, str]
 
 
@@ -478,15 +479,16 @@ def incident_corpus(root: Path, seed: int) -> tuple[list[str], list[int], list[f
     )
 
 
-def incident_fit(rows: Sequence[IncidentRow]) -> LinearTextModel:
+def incident_fit(rows: Sequence[IncidentRow], dense_names: Sequence[str] = INCIDENT_DENSE) -> LinearTextModel:
+    """``dense_names``: the dense columns (default: this round's; ``DENSE_ROUND4`` to compare layouts)."""
     texts = [normalize(text) for text, _, _ in rows]
-    dense = incident_module.dense_features(texts)  # no sentiment columns: see nlp/incident.py
+    dense = incident_module.dense_features(texts, names=dense_names)  # no sentiment columns: nlp/incident.py
     model = fit(
         "incident", ["incident"], "sigmoid", texts, [label for _, label, _ in rows], INCIDENT_C,
-        Features(char_bits=17, word_bits=16), dense=dense * 3, dense_names=incident_module.DENSE,
+        Features(char_bits=17, word_bits=16), dense=dense * 3, dense_names=dense_names,
         class_weight="balanced", sample_weight=[INCIDENT_WEIGHTS[source] for _, _, source in rows],
     )  # fmt: skip
-    model.coef[:, -len(incident_module.DENSE) :] *= 3  # the cue columns were scaled ×3 while fitting
+    model.coef[:, -len(dense_names) :] *= 3  # the cue columns were scaled ×3 while fitting
     return model
 
 
@@ -499,7 +501,7 @@ def incident_threshold(model: LinearTextModel, valid: Sequence[IncidentRow]) -> 
     to the chatter limit and, at 0.25–0.35, flagged announcements and replies of the administration
     in the demo field. The pack keeps the class-balanced model's own boundary, 0.5."""
     texts = [normalize(text) for text, _, _ in valid]
-    dense = incident_module.dense_features(texts)
+    dense = incident_module.dense_features(texts, names=model.dense)
     scores = model.scores(texts, dense=dense)[:, 0]
     gold = np.asarray([label for _, label, _ in valid], dtype=bool)
     chatter = np.asarray([source == "chatter" for _, _, source in valid])
@@ -531,21 +533,31 @@ def incident_threshold(model: LinearTextModel, valid: Sequence[IncidentRow]) -> 
 INCIDENT_FOLDS = 4  # cross-validation over the hand-written rows: ~40 s per fold on two cores
 
 
-def incident_cross_validation(root: Path, seed: int, folds: int = INCIDENT_FOLDS) -> dict[str, float]:
+def incident_cross_validation(
+    root: Path,
+    seed: int,
+    folds: int = INCIDENT_FOLDS,
+    hand_written: Sequence[handwritten.Handwritten] | None = None,
+    dense_names: Sequence[str] = INCIDENT_DENSE,
+) -> dict[str, float]:
     """Precision, recall and F1 at the pack's threshold on the hand-written rows, each scored by a
     model trained without it (and without its noisy copy). They are the only realistic labelled texts
     the training may look at, and no choice is made on them here, so this is the training's own
-    held-out estimate — the evaluation sets in ``tests/data`` stay out of training altogether."""
-    rows = handwritten.load()
+    held-out estimate — the evaluation sets in ``tests/data`` stay out of training altogether.
+    ``hand_written`` and ``dense_names`` (default: all rows, this round's columns) let two layouts be
+    compared on the same rows."""
+    rows = list(handwritten.load() if hand_written is None else hand_written)
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     scores = np.zeros(len(rows))
     for fold in range(folds):
         held = set(order[fold::folds])
-        model = incident_fit(incident_rows(root, seed, [r for i, r in enumerate(rows) if i not in held]))
+        train = incident_rows(root, seed, [r for i, r in enumerate(rows) if i not in held])
+        model = incident_fit(train, dense_names)
         kept = sorted(held)
         texts = [normalize(rows[i].text) for i in kept]
-        scores[kept] = model.scores(texts, dense=incident_module.dense_features(texts))[:, 0]
+        dense = incident_module.dense_features(texts, names=dense_names)
+        scores[kept] = model.scores(texts, dense=dense)[:, 0]
         print(f"incident cross-validation: fold {fold + 1}/{folds} done", flush=True)
     gold = np.asarray([row.is_incident for row in rows])
     p, r, f, _ = precision_recall_fscore_support(
@@ -608,9 +620,14 @@ model on both the development set and the first blind set (nlp/README.md).
 
 Dense features beside the n-grams (nlp/incident.py): cue counts (problem, duration, request, place,
 announcement, resolved, question, the register of official replies and notices, reference lists and
-phone numbers, third-person news, the writer's own voice, chatter), topic keyword hits, a short text;
-and the mean navec vector of the words (nlp/vectors.py, the embedding natasha's NER loads anyway).
-They carry the difference between an announced outage and a reported one. Since round 4 there are no
+phone numbers, third-person news, the writer's own voice, chatter; since round 5 also a past told as
+a story, finished works, a problem live now, another town or the country or television, irony and
+mock praise, rhetorical questions, opinions in a discussion, questions asking for information), topic
+keyword hits, a short text, the interactions of a cue with a named problem (round 5: a question with
+or without one, a request, a past, finished works, another place, irony, an opinion about one); and
+the mean navec vector of the words (nlp/vectors.py, the embedding natasha's NER loads anyway). They
+carry the difference between an announced outage and a reported one. The pack's `dense` list names its
+columns, so packs of older layouts are still read by name. Since round 4 there are no
 sentiment columns and the pack no longer depends on the sentiment pack: the sentiment pack is trained
 on the same municipal template and hand-written texts, so its scores on these training rows are
 near-perfect labels, and with them the pack missed real complaints (nlp/incident.py).

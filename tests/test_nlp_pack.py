@@ -76,7 +76,7 @@ def test_an_incident_pack_with_sentiment_columns_refuses_another_sentiment_pack(
 
     sentiment = SentimentClassifier.load()
     shipped = LinearTextModel.load(MODELS_DIR / "incident")
-    assert shipped.dense == DENSE and "sentiment" not in shipped.meta
+    assert set(shipped.dense) <= set(DENSE) and "sentiment" not in shipped.meta
     legacy_dense = [*DENSE[: DENSE.index("navec_0")], *SENTIMENT_COLUMNS, *DENSE[DENSE.index("navec_0") :]]
     legacy = LinearTextModel(
         **{**shipped.__dict__, "dense": legacy_dense, "meta": {"sentiment": sentiment.model.model_id}}
@@ -91,3 +91,36 @@ def test_an_incident_pack_with_sentiment_columns_refuses_another_sentiment_pack(
     assert IncidentClassifier(shipped).sentiment is None  # the shipped pack needs no sentiment pack
     with pytest.raises(PackError, match="none given"):
         IncidentClassifier(legacy)
+
+
+def test_incident_dense_columns_follow_the_packs_own_list() -> None:
+    """A pack's ``dense`` names its columns (round 4: twelve cue groups; round 5: twenty; the round-5
+    interactions compared and not kept), so every layout is computed by name from the same code; a
+    name this code does not know is an error, never a shifted column."""
+    from nlp.incident import (
+        DENSE,
+        DENSE_INTERACTIONS,
+        DENSE_ROUND4,
+        NAMED,
+        NAVEC,
+        IncidentClassifier,
+        dense_features,
+    )
+
+    shipped = LinearTextModel.load(MODELS_DIR / "incident")
+    texts = ["Третий день нет воды на Лесной 5", "Спасибо за концерт"]
+    every = [*NAMED, *NAVEC]
+    full = dense_features(texts, names=every)
+    assert full.shape == (2, len(every)) and dense_features(texts).shape == (2, len(DENSE))
+    ngrams = shipped.coef.shape[1] - len(shipped.dense)
+    for names in (DENSE, DENSE_ROUND4, DENSE_INTERACTIONS):
+        coef = np.zeros((1, ngrams + len(names)), dtype=np.float32)
+        coef[0, ngrams + names.index("problem")] = 5.0  # only the problem cue weighs
+        pack = LinearTextModel(**{**shipped.__dict__, "dense": list(names), "coef": coef})
+        classifier = IncidentClassifier(pack)
+        assert np.array_equal(classifier.dense(texts), full[:, [every.index(name) for name in names]])
+        water, concert = classifier.map(texts)
+        assert water.score > concert.score
+    unknown = LinearTextModel(**{**shipped.__dict__, "dense": [*DENSE_ROUND4, "sarcasm_v9"]})
+    with pytest.raises(PackError, match="sarcasm_v9"):
+        IncidentClassifier(unknown).dense(texts)
