@@ -607,10 +607,16 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         "metrics": {**metrics, "train_size": len(rows)},
     }
     model.save(out / "incident", meta)
+    incident_card(out / "incident", model.meta)
+
+
+def incident_card(directory: Path, meta: dict[str, Any]) -> None:
+    """The incident pack's model card from its meta (so a card can be rewritten without retraining)."""
+    metrics = meta["metrics"]
     card(
-        out / "incident",
+        directory,
         "Incident (a problem or request needing action)",
-        model.meta,
+        meta,
         f"""
 Logistic regression (C = {INCIDENT_C:g}, classes balanced, sample weights per source), fitted by
 torch L-BFGS (nlp/torch_fit.py). A small ReLU head over the dense columns trained jointly with the
@@ -623,21 +629,22 @@ announcement, resolved, question, the register of official replies and notices, 
 phone numbers, third-person news, the writer's own voice, chatter; since round 5 also a past told as
 a story, finished works, a problem live now, another town or the country or television, irony and
 mock praise, rhetorical questions, opinions in a discussion, questions asking for information), topic
-keyword hits, a short text, the interactions of a cue with a named problem (round 5: a question with
-or without one, a request, a past, finished works, another place, irony, an opinion about one); and
-the mean navec vector of the words (nlp/vectors.py, the embedding natasha's NER loads anyway). They
-carry the difference between an announced outage and a reported one. The pack's `dense` list names its
-columns, so packs of older layouts are still read by name. Since round 4 there are no
-sentiment columns and the pack no longer depends on the sentiment pack: the sentiment pack is trained
-on the same municipal template and hand-written texts, so its scores on these training rows are
-near-perfect labels, and with them the pack missed real complaints (nlp/incident.py).
+keyword hits, a short text, and the mean navec vector of the words (nlp/vectors.py, the embedding
+natasha's NER loads anyway). They carry the difference between an announced outage and a reported
+one. Interactions of these cues with a named problem (a question with or without one, irony, a past,
+another place… about a problem) were compared in round 5 and not kept: the groups alone did as well
+or better on the development set, the first blind set and the cross-validation (nlp/README.md). The
+pack's `dense` list names its columns, so packs of older layouts are still read by name. Since round 4
+there are no sentiment columns and the pack no longer depends on the sentiment pack: the sentiment
+pack is trained on the same municipal template and hand-written texts, so its scores on these training
+rows are near-perfect labels, and with them the pack missed real complaints (nlp/incident.py).
 
-The threshold ({threshold}) is the class-balanced model's own boundary. A calibration on a validation
-split of these training rows (half of the seeds, 10 % of the rest; best weighted F1 on the hard rows
-among thresholds with at most {INCIDENT_MAX_FALSE:.0%} false incidents on the validation VK posts) would
-choose {metrics["training_split_calibration"]}: it is recorded, not used, because the templated validation
-rows are separable at any threshold, so it drifts to the chatter limit, and at 0.25–0.35 it flagged
-announcements and replies of the administration in the demo field.
+The threshold ({meta["threshold"]}) is the class-balanced model's own boundary. A calibration on a
+validation split of these training rows (half of the seeds, 10 % of the rest; best weighted F1 on the
+hard rows among thresholds with at most {INCIDENT_MAX_FALSE:.0%} false incidents on the validation VK
+posts) would choose {metrics["training_split_calibration"]}: it is recorded, not used, because the
+templated validation rows are separable at any threshold, so it drifts to the chatter limit, and at
+0.25–0.35 it flagged announcements and replies of the administration in the demo field.
 
 `handwritten_cv_*`: a {INCIDENT_FOLDS}-fold cross-validation over the hand-written rows (each scored by a
 model trained without it and its noisy copy) — the realistic texts' held-out estimate that training
