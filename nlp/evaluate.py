@@ -53,6 +53,9 @@ DEV = Path(__file__).parent.parent / "tests" / "data" / "nlp_dev.jsonl"
 BLIND = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind.jsonl"
 BLIND2 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2.jsonl"
 BLIND3 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind3.jsonl"
+# reserved: not among the defaults, so no routine run looks at it; evaluate it once, with
+# ``--blind tests/data/nlp_blind4.jsonl``, for the packs a round has chosen (nlp/README.md)
+BLIND4 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind4.jsonl"
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
