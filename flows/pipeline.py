@@ -203,11 +203,10 @@ def collect_source(runtime: Runtime, source_id: str) -> dict[str, int]:
 
 def _count_after_crawl(what: str, count: Callable[[], SubscribersRun]) -> dict[str, Any]:
     """A post-crawl count's summary; a failure is reported, never fatal to the crawl."""
-    try:
-        done = count()
-    except Exception as error:  # a counter must not fail the crawl that already saved its posts
-        get_run_logger().warning("%s not recorded: %s: %s", what, type(error).__name__, error)
-        return {"recorded": 0, "failed": {"all": f"{type(error).__name__}: {error}"}}
+    done = steps.count_or_error(count)
+    if isinstance(done, str):
+        get_run_logger().warning("%s not recorded: %s", what, done)
+        return {"recorded": 0, "failed": {"all": done}}
     return {"recorded": len(done.recorded), "failed": dict(done.failed)}
 
 

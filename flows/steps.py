@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 import httpx
@@ -413,13 +414,19 @@ def counts_after_crawl(
     """Both post-crawl counts for ``infopole crawl`` and the demo (the collect flow runs them as two
     tasks): a failure comes back as its message, never raised — the crawl has already saved its posts,
     and a missing count only leaves the risk score without the audience factor."""
-    out: dict[str, SubscribersRun | str] = {}
-    for what, count in (("subscribers", gospabliki_subscribers), ("audiences", audiences)):
-        try:
-            out[what] = count(db, municipality, collectors, clock=clock)
-        except Exception as error:  # reported to the caller; see the docstring
-            out[what] = f"{type(error).__name__}: {error}"
-    return out
+    return {
+        what: count_or_error(partial(count, db, municipality, collectors, clock=clock))
+        for what, count in (("subscribers", gospabliki_subscribers), ("audiences", audiences))
+    }
+
+
+def count_or_error(count: Callable[[], SubscribersRun]) -> SubscribersRun | str:
+    """A post-crawl count, or its failure as a message: a counter must not fail the crawl that has
+    already saved its posts (the CLI, the demo and the collect flow's tasks report it)."""
+    try:
+        return count()
+    except Exception as error:  # returned, not raised: see the docstring
+        return f"{type(error).__name__}: {error}"
 
 
 @dataclass

@@ -134,3 +134,14 @@ def test_audiences_are_counted_once_a_local_day_for_every_enabled_wall(db: Datab
         assert next_day.recorded == {"vk-big": 91_000, "vk-small": 700, "vk-adm": 5_000}
     assert counts.subscribers("vk-big")[-1][1] == 91_000
     assert [count for _, count in counts.subscribers("vk-adm")] == [4_900, 5_000]
+
+
+def test_a_post_crawl_count_that_fails_comes_back_as_its_message() -> None:
+    from infopole.gospabliki.subscribers import SubscribersRun
+
+    def broken() -> SubscribersRun:
+        raise ConnectionError("api.vk.com unreachable")
+
+    assert steps.count_or_error(broken) == "ConnectionError: api.vk.com unreachable"
+    counted = SubscribersRun(recorded={"vk-big": 90_000})
+    assert steps.count_or_error(lambda: counted) is counted
