@@ -99,19 +99,20 @@ def blind_report(blind: Path, models: Path | None) -> None:
     development set, before any model ran on it: the check that the dev figures are not tuned to
     the dev set's phrasing."""
     print(f"=== BLIND held-out set {blind.name} (written without seeing the training data) ===")
-    labelled_set_report(blind, blind.stem.removeprefix("nlp_"), f"blind set {blind.name}", models)
-    agreement_report(blind, models)
+    predicted = labelled_set_report(blind, blind.stem.removeprefix("nlp_"), f"blind set {blind.name}", models)
+    agreement_report(blind, predicted)
 
 
 def second_labels(blind: Path) -> Path:
     return blind.with_name(f"{blind.stem}_second.jsonl")
 
 
-def agreement_report(blind: Path, models: Path | None) -> None:
+def agreement_report(blind: Path, predicted_incident: dict[str, bool]) -> None:
     """When a second person labelled the same texts without seeing the first labels
     (``<set>_second.jsonl``: ``id``, ``is_incident``, ``block``, ``sentiment``): how often the two
-    agree (raw and Cohen's kappa), and the incident figures against the second person's labels and on
-    the posts both call the same — the spread between them is how far one labeller's calls move F1."""
+    agree (raw and Cohen's kappa), and the incident figures (``predicted_incident``: the set's
+    predictions by id, from ``labelled_set_report``) against the second person's labels and on the
+    posts both call the same — the spread between them is how far one labeller's calls move F1."""
     path = second_labels(blind)
     if not path.exists():
         return
@@ -127,8 +128,7 @@ def agreement_report(blind: Path, models: Path | None) -> None:
             f"agreement ({tag}, {label}, {len(ids)} posts labelled twice): {same / max(len(ids), 1):.3f}, "
             f"Cohen's kappa {cohen_kappa_score(a, b):.3f}"
         )
-    texts = [normalize(str(first[key]["text"])) for key in ids]
-    predicted = [score.is_incident for score in IncidentClassifier.load(models).map(texts)]
+    predicted = [predicted_incident[key] for key in ids]
     gold_first = [bool(first[key]["is_incident"]) for key in ids]
     gold_second = [bool(second[key]["is_incident"]) for key in ids]
     print(f"incident ({tag}, the second labeller's labels, {len(ids)}): {_prf(gold_second, predicted)}")
@@ -139,8 +139,9 @@ def agreement_report(blind: Path, models: Path | None) -> None:
     )
 
 
-def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -> None:
-    """Topic, incident and sentiment figures on a hand-labelled JSONL set (``tests/data``)."""
+def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -> dict[str, bool]:
+    """Topic, incident and sentiment figures on a hand-labelled JSONL set (``tests/data``); returns the
+    incident predictions by item id (the second labeller's figures reuse them)."""
     items = list(data.jsonl(path))
     texts = [normalize(str(item["text"])) for item in items]
     print(f"{title}: {len(items)} posts, groups {dict(Counter(str(i['group']) for i in items))}")
@@ -185,6 +186,7 @@ def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -
         f"sentiment ({tag}): macro-F1 {f1_score(gold_sentiment, predicted_sentiment, average='macro'):.3f}, "
         f"accuracy {accuracy_score(gold_sentiment, predicted_sentiment):.3f}"
     )
+    return {str(item["id"]): p for item, p in zip(items, predicted_incident, strict=True)}
 
 
 def subtopic_report(blind: Path, labels: Path, models: Path | None) -> None:

@@ -63,8 +63,7 @@ def test_the_command_writes_what_it_measured(tmp_path: Path, capsys) -> None:  #
     assert printed.strip() in (models / "toxicity" / "README.md").read_text("utf-8")
 
 
-def test_a_second_labeller_is_compared_with_the_first(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from nlp.evaluate import agreement_report
+def _sets_labelled_twice(tmp_path: Path) -> Path:
 
     first = [
         ("a", "Третий день нет воды на Лесной 5, когда дадут?", True, "ЖКХ", "negative"),
@@ -75,7 +74,10 @@ def test_a_second_labeller_is_compared_with_the_first(tmp_path: Path, capsys) ->
     blind = tmp_path / "nlp_blindx.jsonl"
     blind.write_text(
         "".join(
-            json.dumps({"id": i, "text": t, "is_incident": x, "block": b, "sentiment": s}, ensure_ascii=False)
+            json.dumps(
+                {"id": i, "text": t, "is_incident": x, "block": b, "sentiment": s, "group": "g"},
+                ensure_ascii=False,
+            )
             + "\n"
             for i, t, x, b, s in first
         ),
@@ -89,7 +91,13 @@ def test_a_second_labeller_is_compared_with_the_first(tmp_path: Path, capsys) ->
         ),
         "utf-8",
     )
-    agreement_report(blind, None)
+    return blind
+
+
+def test_a_second_labeller_is_compared_with_the_first(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from nlp.evaluate import blind_report
+
+    blind_report(_sets_labelled_twice(tmp_path), None)  # the shipped packs predict
     printed = capsys.readouterr().out
     assert "agreement (blindx, is_incident, 3 posts labelled twice): 0.667" in printed
     assert "agreement (blindx, sentiment, 3 posts labelled twice): 1.000, Cohen's kappa 1.000" in printed
@@ -104,5 +112,15 @@ def test_no_second_labels_no_agreement(tmp_path: Path, capsys) -> None:  # type:
     blind.write_text(
         '{"id": "a", "text": "x", "is_incident": false, "block": null, "sentiment": "neutral"}\n'
     )
-    agreement_report(blind, None)
+    agreement_report(blind, {"a": True})
     assert capsys.readouterr().out == ""
+
+
+def test_the_incident_figures_by_either_labeller_score_the_same_predictions(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from nlp.evaluate import agreement_report
+
+    agreement_report(_sets_labelled_twice(tmp_path), {"a": True, "b": False, "c": False, "d": True})
+    printed = capsys.readouterr().out
+    # second labels a, c incidents: one of two found; on a and b, where both agree, both right
+    assert "incident (blindx, the second labeller's labels, 3): P 1.000 R 0.500 F1 0.667" in printed
+    assert "incident (blindx, posts both labellers call the same, 2): P 1.000 R 1.000 F1 1.000" in printed
