@@ -53,9 +53,10 @@ DEV = Path(__file__).parent.parent / "tests" / "data" / "nlp_dev.jsonl"
 BLIND = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind.jsonl"
 BLIND2 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2.jsonl"
 BLIND3 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind3.jsonl"
-# reserved: not among the defaults, so no routine run looks at it; evaluate it once, with
-# ``--blind tests/data/nlp_blind4.jsonl``, for the packs a round has chosen (nlp/README.md)
+# reserved: not among the defaults, so no routine run looks at them; a round evaluates the next one
+# once, with ``--blind tests/data/nlp_blind4.jsonl``, for the packs it has chosen (nlp/README.md)
 BLIND4 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind4.jsonl"
+BLIND5 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind5.jsonl"
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
