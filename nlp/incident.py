@@ -18,6 +18,11 @@ opinions in a discussion and questions asking for information. A pack's ``dense`
 columns and is the source of truth for its layout: every layout (round 3, 4, 5) is computed by
 name. The cue × problem interactions (``INTERACTIONS``) were compared in round 5 and are not in
 the pack's layout: with the groups alone the model did as well or better (nlp/README.md).
+
+Round 6 packs take a second look at their score (``nlp.recalibration``): a logistic regression over
+the score's logit, the named cue columns and the text's length, fitted on the hand-written realistic
+rows scored out of fold, stored in the pack's meta (``recalibration``) and applied by
+``IncidentClassifier.map``; older packs have none and are read as before.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 from nlp import vectors
 from nlp.lexicon import topic_matches
 from nlp.pack import Checkpoints, CountCache, PackError, TextModel
+from nlp.recalibration import Recalibration
 from nlp.sentiment import SentimentClassifier
 
 NAME = "incident"
@@ -489,6 +495,7 @@ NAVEC = [f"navec_{i}" for i in range(vectors.DIM)]
 NAMED = [*CUES, "topic_hits", "short", *INTERACTIONS]  # the columns ``named_features`` computes
 DENSE = [*CUES, "topic_hits", "short", *NAVEC]  # round 5 packs; older packs list their own, by name
 DENSE_INTERACTIONS = [*CUES, "topic_hits", "short", *INTERACTIONS, *NAVEC]  # compared in round 5, not kept
+RECALIBRATION = [*NAMED, "log_length"]  # the columns beside the logit in a round 6 pack's second look
 ROUND4_CUES = [
     "problem", "duration", "request", "place", "announcement", "resolved", "question", "reply",
     "reference", "news", "first_person", "chatter",
@@ -546,6 +553,19 @@ def dense_features(
     return np.hstack(parts)[:, [index[name] for name in names]]
 
 
+def recalibration_columns(texts: Sequence[str], names: Sequence[str] = RECALIBRATION) -> np.ndarray:
+    """The columns ``names`` (a pack's ``recalibration.columns``) of the texts: the named cue
+    columns and the log of the length, which tells a 5-word comment from a long letter."""
+    columns = {name: i for i, name in enumerate(NAMED)}
+    unknown = [name for name in names if name not in columns and name != "log_length"]
+    if unknown:
+        raise PackError(f"incident recalibration columns unknown to this code: {unknown}")
+    named = named_features(texts)
+    length = np.log1p(np.asarray([len(text) for text in texts], dtype=np.float32))
+    parts = [length if name == "log_length" else named[:, columns[name]] for name in names]
+    return np.stack(parts, axis=1) if parts else np.zeros((len(texts), 0), dtype=np.float32)
+
+
 @dataclass(frozen=True)
 class IncidentScore:
     score: float
@@ -571,6 +591,8 @@ class IncidentClassifier:
         self.model = model
         self.sentiment = sentiment if self.uses_sentiment else None  # kept only where it is read
         self.threshold = float(model.meta.get("threshold", 0.5))
+        second_look = model.meta.get("recalibration")  # round 6 packs; a checkpoint has none
+        self.recalibration = Recalibration.from_json(second_look) if second_look else None
 
     @classmethod
     def load(
@@ -604,6 +626,9 @@ class IncidentClassifier:
         only a pack with sentiment columns reads them."""
         dense = self.dense(texts, cache, sentiment) if self.model.dense else None  # a checkpoint: text only
         scores = self.model.scores(texts, dense=dense, cache=cache)[:, 0]
+        if self.recalibration is not None:
+            columns = recalibration_columns(texts, self.recalibration.columns)
+            scores = self.recalibration.apply(scores, columns)
         out = []
         for text, score in zip(texts, scores, strict=True):
             hits = cue_matches(text)
