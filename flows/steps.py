@@ -130,10 +130,18 @@ RECENT_FOR_STORIES = 5000
 
 def remember_recent(store: PostStore, analyzer: object, limit: int = RECENT_FOR_STORIES) -> int:
     """Feed the analyzer's duplicate and story index with the latest analysed posts, so a new batch
-    is compared with them (``nlp.stories``); the number taken. Analyzers without one take none."""
+    is compared with them (``nlp.stories``); the number taken. Analyzers without one take none.
+
+    The index is emptied first and rebuilt from the store alone: the analyzer is cached per process
+    and municipality, and what it held from earlier work (a run that crashed half-way, another data
+    directory) would otherwise decide stories — a re-run after a crash must reach the same stories
+    as an uninterrupted run."""
     remember = getattr(analyzer, "remember", None)
     if remember is None:
         return 0
+    forget = getattr(analyzer, "forget", None)
+    if forget is not None:
+        forget()
     return int(remember(store.analysed(limit=limit)))
 
 
