@@ -57,6 +57,7 @@ BLIND4 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind4.jsonl"  #
 # reserved: not among the defaults, so no routine run looks at it; the next round evaluates it once,
 # with ``--blind tests/data/nlp_blind5.jsonl``, for the packs it has chosen (nlp/README.md)
 BLIND5 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind5.jsonl"
+BLIND6 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind6.jsonl"  # reserved after blind 5
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 

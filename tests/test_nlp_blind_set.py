@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from infopole.config.blocks import blocks
-from nlp.evaluate import BLIND, BLIND2, BLIND3, BLIND4, BLIND5
+from nlp.evaluate import BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6
 
 FIELDS = {"id", "platform", "kind", "group", "block", "is_incident", "sentiment", "text"}
 SENTIMENTS = {"negative", "neutral", "positive"}
@@ -22,8 +22,8 @@ SENTIMENTS = {"negative", "neutral", "positive"}
 
 SETS = pytest.mark.parametrize(
     "path",
-    [BLIND, BLIND2, BLIND3, BLIND4, BLIND5],
-    ids=["blind", "blind2", "blind3", "blind4", "blind5"],
+    [BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6],
+    ids=["blind", "blind2", "blind3", "blind4", "blind5", "blind6"],
 )
 
 
