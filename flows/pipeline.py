@@ -328,7 +328,11 @@ class _CachedScoring:
         self.setting = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
     def map(self, posts: list[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]:
-        return score(self.runtime, posts, self.model_id, self.setting, spreads)
+        analyses = score(self.runtime, posts, self.model_id, self.setting, spreads)
+        # a batch taken from the task cache never ran the analyzer, yet the next batches' stories
+        # must meet its posts; posts the analyzer has just seen are skipped
+        analyzer_of(self.runtime).remember(zip(posts, analyses, strict=True))
+        return analyses
 
 
 @flow(name="infopole-analyse", log_prints=True)
