@@ -303,7 +303,8 @@ def scoring_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         spread = spreads.get(post.key)
         if spread is not None:  # the risk score's growth and audience depend on them
             digest.update(f"{spread.observed_at}\x1f{spread.audience}\x1e".encode())
-    return f"score-{parameters['model_id']}-{parameters['setting']}-{digest.hexdigest()[:32]}"
+    # "v2": since the analyses are cached without their stories (``Analyzer.join_stories``)
+    return f"score-v2-{parameters['model_id']}-{parameters['setting']}-{digest.hexdigest()[:32]}"
 
 
 @task(cache_key_fn=scoring_key, persist_result=True, cache_expiration=timedelta(days=2))
@@ -314,7 +315,7 @@ def score(
     setting: str,
     spreads: Mapping[str, Spread] | None = None,
 ) -> list[Analysis]:
-    return analyzer_of(runtime).map(posts, spreads)
+    return analyzer_of(runtime).map(posts, spreads, stories=False)  # stories depend on the run: not cached
 
 
 class _CachedScoring:
@@ -329,10 +330,9 @@ class _CachedScoring:
 
     def map(self, posts: list[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]:
         analyses = score(self.runtime, posts, self.model_id, self.setting, spreads)
-        # a batch taken from the task cache never ran the analyzer, yet the next batches' stories
-        # must meet its posts; posts the analyzer has just seen are skipped
-        analyzer_of(self.runtime).remember(zip(posts, analyses, strict=True))
-        return analyses
+        # stories after the cache: a cached batch was analysed in another run (another data
+        # directory, a run that crashed), against another story index
+        return analyzer_of(self.runtime).join_stories(posts, analyses)
 
 
 @flow(name="infopole-analyse", log_prints=True)

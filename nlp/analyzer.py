@@ -130,10 +130,32 @@ class Analyzer:
             batch_size=batch_size,
         )
 
-    def map(self, posts: Sequence[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]:
-        """``spreads``: what the store knows of each post's spread by key (``PostStore.spreads``)."""
+    def map(
+        self, posts: Sequence[Post], spreads: Mapping[str, Spread] | None = None, stories: bool = True
+    ) -> list[Analysis]:
+        """``spreads``: what the store knows of each post's spread by key (``PostStore.spreads``).
+        ``stories=False``: no ``duplicate_of`` / ``story_id`` and the story index is not touched — for
+        a cache of analyses, whose posts must join the index later, in order (``join_stories``)."""
         spreads = spreads or {}
-        return self.map_documents([Document.of(post, spreads.get(post.key)) for post in posts])
+        return self.map_documents([Document.of(post, spreads.get(post.key)) for post in posts], stories)
+
+    def join_stories(self, posts: Sequence[Post], analyses: Sequence[Analysis]) -> list[Analysis]:
+        """The analyses with the duplicate cluster and story of each post, decided against the index
+        in the given order (the store's: oldest first), each post then held by it. Stories depend on
+        what came before, so they are never cached with the rest of an analysis."""
+        return self._join([Document.of(post) for post in posts], list(analyses))
+
+    def _join(self, documents: Sequence[Document], analyses: list[Analysis]) -> list[Analysis]:
+        for i, (document, analysis) in enumerate(zip(documents, analyses, strict=True)):
+            if analysis.language not in RUSSIAN:
+                continue
+            membership = self.stories.add(
+                document.key, document.full_text, analysis.lemmas, document.published_at, _places(analysis)
+            )
+            analyses[i] = replace(
+                analysis, duplicate_of=membership.duplicate_of, story_id=membership.story_id
+            )
+        return analyses
 
     def remember(self, pairs: Iterable[tuple[Post, Analysis]]) -> int:
         """Seed the duplicate and story index with analysed posts (the store's recent ones, oldest
@@ -157,13 +179,14 @@ class Analyzer:
         """Empty the duplicate and story index."""
         self.stories.forget()
 
-    def map_documents(self, documents: Sequence[Document]) -> list[Analysis]:
+    def map_documents(self, documents: Sequence[Document], stories: bool = True) -> list[Analysis]:
         out: list[Analysis] = []
         # numpy's BLAS threads fight each other on a shared 2-core machine (10× slower NER):
         # one thread per process; scale with processes
         with threadpool_limits(limits=1):
             for batch in chop(documents, self.batch_size):
-                out.extend(self._batch(batch))
+                analysed = self._batch(batch)
+                out.extend(self._join(batch, analysed) if stories else analysed)
         return out
 
     def _batch(self, documents: Sequence[Document]) -> list[Analysis]:
@@ -231,12 +254,6 @@ class Analyzer:
                 lemmas=lemmas,
                 language=languages[i],
             )
-        for i in russian:  # in the given order: the store hands posts over oldest first
-            document, analysis = documents[i], results[i]
-            membership = self.stories.add(
-                document.key, document.full_text, analysis.lemmas, document.published_at, _places(analysis)
-            )
-            results[i] = replace(analysis, duplicate_of=membership.duplicate_of, story_id=membership.story_id)
         return [
             results.get(i)
             or Analysis(
