@@ -131,3 +131,22 @@ def test_the_analyse_step_compares_a_new_batch_with_stored_posts(fresh: Analyzer
     (first_post, first), (_, second) = sorted(store.analysed(), key=lambda pair: pair[0].published_at)
     assert second.duplicate_of == first_post.key
     assert second.story_id == first.story_id is not None
+
+
+def test_analyses_without_stories_joined_later_equal_analyses_with_them(fresh: Analyzer) -> None:
+    """The analyse flow caches analyses without their stories (``map(stories=False)``) and joins
+    them to the story index in order (``join_stories``): the result must be what one pass gives, and
+    the story-free pass must leave the index alone."""
+    posts = [
+        post("vk:1_1", CAMPAIGN, 0),
+        post("vk:1_2", "Репост: " + CAMPAIGN, 1),
+        post("vk:1_3", "На улице Иванова вырубают сквер, техника уже стоит, жители против вырубки", 2),
+        post("vk:1_4", "Спасибо всем, кто пришёл на субботник в парке у школы номер три", 3),
+    ]
+    together = fresh.map(posts)
+    fresh.forget()
+    bare = fresh.map(posts, stories=False)
+    assert len(fresh.stories) == 0 and all(a.story_id is None and a.duplicate_of is None for a in bare)
+    joined = fresh.join_stories(posts, bare)
+    assert joined == together
+    assert together[1].duplicate_of == posts[0].key and together[0].story_id == together[1].story_id
