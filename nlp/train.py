@@ -534,6 +534,13 @@ def incident_threshold(model: LinearTextModel, valid: Sequence[IncidentRow]) -> 
 INCIDENT_FOLDS = 4  # cross-validation over the hand-written rows: ~40 s per fold on two cores
 
 
+def shuffled_folds(size: int, folds: int, seed: int) -> list[list[int]]:
+    """The row indices of each fold (sorted), after a seeded shuffle: every row in exactly one."""
+    order = list(range(size))
+    random.Random(seed).shuffle(order)
+    return [sorted(order[fold::folds]) for fold in range(folds)]
+
+
 def incident_out_of_fold(
     root: Path,
     seed: int,
@@ -545,17 +552,14 @@ def incident_out_of_fold(
     ``hand_written`` and ``dense_names`` (default: all rows, this round's columns) let two layouts be
     compared on the same rows."""
     rows = list(handwritten.load() if hand_written is None else hand_written)
-    order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
     scores = np.zeros(len(rows))
-    for fold in range(folds):
-        held = set(order[fold::folds])
+    for fold, held_out in enumerate(shuffled_folds(len(rows), folds, seed)):
+        held = set(held_out)
         train = incident_rows(root, seed, [r for i, r in enumerate(rows) if i not in held])
         model = incident_fit(train, dense_names)
-        kept = sorted(held)
-        texts = [normalize(rows[i].text) for i in kept]
+        texts = [normalize(rows[i].text) for i in held_out]
         dense = incident_module.dense_features(texts, names=dense_names)
-        scores[kept] = model.scores(texts, dense=dense)[:, 0]
+        scores[held_out] = model.scores(texts, dense=dense)[:, 0]
         print(f"incident cross-validation: fold {fold + 1}/{folds} done", flush=True)
     return rows, scores
 
@@ -593,11 +597,8 @@ def incident_recalibration(
     names = incident_module.RECALIBRATION
     columns = incident_module.recalibration_columns(texts, names)
     gold = np.asarray([row.is_incident for row in rows])
-    order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
     recalibrated = np.zeros(len(rows))
-    for fold in range(RECALIBRATION_FOLDS):
-        held = sorted(order[fold::RECALIBRATION_FOLDS])
+    for held in shuffled_folds(len(rows), RECALIBRATION_FOLDS, seed):
         kept = np.setdiff1d(np.arange(len(rows)), held)
         second = fit_recalibration(scores[kept], columns[kept], names, gold[kept], INCIDENT_RECALIBRATION_C)
         recalibrated[held] = second.apply(scores[held], columns[held])

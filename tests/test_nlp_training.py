@@ -53,3 +53,13 @@ def test_mean_vectors_are_unit_length_and_put_similar_posts_closer() -> None:
     assert np.allclose(np.linalg.norm(matrix[:3], axis=1), 1, atol=1e-4)
     assert not matrix[3].any()  # no words: zeros, not NaN
     assert matrix[0] @ matrix[1] > matrix[0] @ matrix[2]
+
+
+def test_shuffled_folds_put_every_row_in_exactly_one_fold_and_follow_the_seed() -> None:
+    from nlp.train import shuffled_folds
+
+    folds = shuffled_folds(103, 4, 13)
+    assert len(folds) == 4 and all(fold == sorted(fold) for fold in folds)
+    assert sorted(i for fold in folds for i in fold) == list(range(103))
+    assert {len(fold) for fold in folds} == {25, 26}
+    assert shuffled_folds(103, 4, 13) == folds and shuffled_folds(103, 4, 14) != folds
