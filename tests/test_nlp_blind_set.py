@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from infopole.config.blocks import blocks
-from nlp.evaluate import BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6
+from nlp.evaluate import BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, DEV
 
 FIELDS = {"id", "platform", "kind", "group", "block", "is_incident", "sentiment", "text"}
 SENTIMENTS = {"negative", "neutral", "positive"}
@@ -24,6 +24,13 @@ SETS = pytest.mark.parametrize(
     "path",
     [BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6],
     ids=["blind", "blind2", "blind3", "blind4", "blind5", "blind6"],
+)
+
+
+THREADED = pytest.mark.parametrize(
+    "path",
+    [DEV, BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6],
+    ids=["dev", "blind", "blind2", "blind3", "blind4", "blind5", "blind6"],
 )
 
 
@@ -66,3 +73,19 @@ def test_blind_set_loads_through_the_evaluation_loader(path: Path) -> None:
     from nlp.training import data
 
     assert [str(item["id"]) for item in data.jsonl(path)] == [str(row["id"]) for row in _rows(path)]
+
+
+@THREADED
+def test_set_rows_name_the_post_a_comment_is_under(path: Path) -> None:
+    """``parent`` (right after ``kind``) links a comment to the post whose thread it belongs to, so
+    the analyzer can read the two together; null for a post and for a comment whose post is not in
+    the file. A parent is always an earlier post of the same file."""
+    earlier_posts: set[str] = set()
+    for row in _rows(path):
+        keys = list(row)
+        assert "parent" in keys and keys.index("parent") == keys.index("kind") + 1, row["id"]
+        if row["kind"] == "post":
+            assert row["parent"] is None, row["id"]
+            earlier_posts.add(str(row["id"]))
+        else:
+            assert row["parent"] is None or row["parent"] in earlier_posts, row["id"]
