@@ -297,14 +297,18 @@ def scoring_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     file (its settlements, streets and officials shape the analysis)."""
     posts: list[Post] = parameters["posts"]
     spreads: Mapping[str, Spread] = parameters.get("spreads") or {}
+    parents: Mapping[str, Post] = parameters.get("parents") or {}
     digest = hashlib.sha256()
     for post in posts:
         digest.update(f"{post.key}\x1f{post.content_hash}\x1e".encode())
         spread = spreads.get(post.key)
         if spread is not None:  # the risk score's growth and audience depend on them
             digest.update(f"{spread.observed_at}\x1f{spread.audience}\x1e".encode())
-    # "v2": since the analyses are cached without their stories (``Analyzer.join_stories``)
-    return f"score-v2-{parameters['model_id']}-{parameters['setting']}-{digest.hexdigest()[:32]}"
+        parent = parents.get(post.parent_key or "")
+        if parent is not None:  # a comment is read under its post (``nlp.thread``)
+            digest.update(f"{parent.key}\x1f{parent.content_hash}\x1e".encode())
+    # "v3": analyses cached without their stories (``Analyzer.join_stories``), comments read in their thread
+    return f"score-v3-{parameters['model_id']}-{parameters['setting']}-{digest.hexdigest()[:32]}"
 
 
 @task(cache_key_fn=scoring_key, persist_result=True, cache_expiration=timedelta(days=2))
@@ -314,8 +318,10 @@ def score(
     model_id: str,
     setting: str,
     spreads: Mapping[str, Spread] | None = None,
+    parents: Mapping[str, Post] | None = None,
 ) -> list[Analysis]:
-    return analyzer_of(runtime).map(posts, spreads, stories=False)  # stories depend on the run: not cached
+    # stories depend on the run: not cached
+    return analyzer_of(runtime).map(posts, spreads, stories=False, parents=parents)
 
 
 class _CachedScoring:
@@ -328,8 +334,14 @@ class _CachedScoring:
         assert path is not None
         self.setting = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
-    def map(self, posts: list[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]:
-        analyses = score(self.runtime, posts, self.model_id, self.setting, spreads)
+    def map(
+        self,
+        posts: list[Post],
+        spreads: Mapping[str, Spread] | None = None,
+        *,
+        parents: Mapping[str, Post] | None = None,
+    ) -> list[Analysis]:
+        analyses = score(self.runtime, posts, self.model_id, self.setting, spreads, parents)
         # stories after the cache: a cached batch was analysed in another run (another data
         # directory, a run that crashed), against another story index
         return analyzer_of(self.runtime).join_stories(posts, analyses)

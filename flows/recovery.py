@@ -98,7 +98,9 @@ def analyse(
         if not posts:
             break
         batches += 1
-        good, bad = _map_isolating(analyzer, posts, store.spreads(post.key for post in posts))
+        good, bad = _map_isolating(
+            analyzer, posts, store.spreads(post.key for post in posts), store.parents(posts)
+        )
         if bad and not good and len(posts) >= 3:
             raise AnalyzerBrokenError(f"all {len(posts)} posts of a batch failed; first: {bad[0][1]}")
         if good:
@@ -117,11 +119,14 @@ def analyse(
 
 
 def _map_isolating(
-    analyzer: steps.Analyzer, posts: list[Post], spreads: Mapping[str, Spread] | None = None
+    analyzer: steps.Analyzer,
+    posts: list[Post],
+    spreads: Mapping[str, Spread] | None = None,
+    parents: Mapping[str, Post] | None = None,
 ) -> tuple[list[tuple[Post, Analysis]], list[tuple[Post, str]]]:
     """The batch at once; only if that fails, post by post to find the ones the analyzer fails on."""
     try:
-        return list(zip(posts, analyzer.map(posts, spreads), strict=True)), []
+        return list(zip(posts, analyzer.map(posts, spreads, parents=parents), strict=True)), []
     except Exception as error:  # any analyzer error: recorded per post below
         if len(posts) == 1:
             return [], [(posts[0], f"{type(error).__name__}: {error}")]
@@ -129,7 +134,7 @@ def _map_isolating(
     bad: list[tuple[Post, str]] = []
     for post in posts:
         try:
-            good.append((post, analyzer.map([post], spreads)[0]))
+            good.append((post, analyzer.map([post], spreads, parents=parents)[0]))
         except Exception as error:  # recorded as a dead-letter attempt
             bad.append((post, f"{type(error).__name__}: {error}"))
     return good, bad

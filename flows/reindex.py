@@ -47,7 +47,7 @@ def reanalyse(
         after = keys[-1]
         was_indexed = indexed_keys(runtime.db, keys)
         posts = [post for post, _ in store.analysed(keys=keys)]
-        good, bad = recovery._map_isolating(analyzer, posts, store.spreads(keys))
+        good, bad = recovery._map_isolating(analyzer, posts, store.spreads(keys), store.parents(posts))
         store.save_analyses(good, steps.utc_now())
         restore_indexed(runtime.db, was_indexed)
         done += len(good)

@@ -66,9 +66,16 @@ def _quiet(_what: str, _done: int) -> None:
 
 class Analyzer(Protocol):
     """``spreads``: ``PostStore.spreads`` of the posts (when their counters were read, their source's
-    audience), for the risk score's growth and audience."""
+    audience), for the risk score's growth and audience; ``parents``: ``PostStore.parents``, the
+    posts the comments answer, to read each comment in its thread."""
 
-    def map(self, posts: list[Post], spreads: Mapping[str, Spread] | None = None) -> list[Analysis]: ...
+    def map(
+        self,
+        posts: list[Post],
+        spreads: Mapping[str, Spread] | None = None,
+        *,
+        parents: Mapping[str, Post] | None = None,
+    ) -> list[Analysis]: ...
 
 
 @dataclass
@@ -156,7 +163,9 @@ def analyse(
     done = 0
     remember_recent(store, analyzer)
     while posts := store.posts_to_analyse(limit=batch_size):
-        analyses = analyzer.map(posts, store.spreads(post.key for post in posts))
+        analyses = analyzer.map(
+            posts, store.spreads(post.key for post in posts), parents=store.parents(posts)
+        )
         store.save_analyses(zip(posts, analyses, strict=True), clock())
         done += len(posts)
         progress("analyse", len(posts))

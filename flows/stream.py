@@ -245,7 +245,8 @@ class TelegramStream:
             if stale:
                 analyzer = self.analyzer or runtime.analyzer
                 spreads = store.spreads(post.key for post in stale)
-                store.save_analyses(zip(stale, analyzer.map(stale, spreads), strict=True), self.clock())
+                analyses = analyzer.map(stale, spreads, parents=store.parents(stale))
+                store.save_analyses(zip(stale, analyses, strict=True), self.clock())
                 report.analysed += len(stale)
         except Exception as error:  # left pending for the analyse flow (retries, dead letters)
             report.failed["analyse"] = f"{type(error).__name__}: {error}"

@@ -4,7 +4,8 @@
     analyses = analyzer.map(posts)                  # list[Analysis], same order as posts
 
 Non-Russian texts get only ``language`` and ``lemmas``; classifiers see the normalised text
-(``nlp.normalize``), NER and geo-linking the text as written, so offsets point into it.
+(``nlp.normalize``), NER and geo-linking the text as written, so offsets point into it. A comment
+whose post is known (``parents``) is also read under it (``nlp.thread``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from nlp.risk import assess, reach_per_hour
 from nlp.sentiment import SentimentClassifier
 from nlp.stories import Membership, StoryIndex
 from nlp.subtopic import choose as choose_subtopic
+from nlp.thread import incident_in_thread, topics_in_thread
 from nlp.topic import TopicClassifier
 from nlp.toxicity import ToxicityClassifier
 
@@ -57,10 +59,12 @@ class Document:
     by_page: bool = False  # a comment in the name of a community: the page answering, not a resident
     audience: int = 0  # subscribers of the post's source; 0: unknown
     observed_at: datetime | None = None  # when ``reach`` was counted; None: unknown, so no growth
+    parent_text: str = ""  # a comment's post (title and text); empty: a post, or its post unknown
 
     @classmethod
-    def of(cls, post: Post, spread: Spread | None = None) -> Document:
-        by_page = post.author_is_community and post.kind is PostKind.COMMENT
+    def of(cls, post: Post, spread: Spread | None = None, parent: Post | None = None) -> Document:
+        comment = post.kind is PostKind.COMMENT
+        by_page = post.author_is_community and comment
         spread = spread or Spread()
         return cls(
             post.key,
@@ -71,6 +75,7 @@ class Document:
             by_page,
             spread.audience,
             spread.observed_at,
+            cls.of(parent).full_text if parent is not None and comment else "",
         )
 
     @property
@@ -131,13 +136,21 @@ class Analyzer:
         )
 
     def map(
-        self, posts: Sequence[Post], spreads: Mapping[str, Spread] | None = None, stories: bool = True
+        self,
+        posts: Sequence[Post],
+        spreads: Mapping[str, Spread] | None = None,
+        stories: bool = True,
+        parents: Mapping[str, Post] | None = None,
     ) -> list[Analysis]:
         """``spreads``: what the store knows of each post's spread by key (``PostStore.spreads``).
         ``stories=False``: no ``duplicate_of`` / ``story_id`` and the story index is not touched — for
-        a cache of analyses, whose posts must join the index later, in order (``join_stories``)."""
-        spreads = spreads or {}
-        return self.map_documents([Document.of(post, spreads.get(post.key)) for post in posts], stories)
+        a cache of analyses, whose posts must join the index later, in order (``join_stories``).
+        ``parents``: the posts the comments answer, by key (``PostStore.parents``)."""
+        spreads, parents = spreads or {}, parents or {}
+        documents = [
+            Document.of(post, spreads.get(post.key), parents.get(post.parent_key or "")) for post in posts
+        ]
+        return self.map_documents(documents, stories)
 
     def join_stories(self, posts: Sequence[Post], analyses: Sequence[Analysis]) -> list[Analysis]:
         """The analyses with the duplicate cluster and story of each post, decided against the index
@@ -200,6 +213,10 @@ class Analyzer:
         shared = self.incident.sentiment is self.sentiment
         incidents = self.incident.map(texts, cache, sentiment_scores if shared else None)
         toxicities = self.toxicity.map(texts, cache)
+        threads = [normalize(documents[i].parent_text) for i in russian]
+        posts = sorted({text for text in threads if text})  # comments of one post share its reading
+        post_topics = dict(zip(posts, self.topic.map(posts), strict=True))
+        post_incidents = dict(zip(posts, self.incident.map(posts), strict=True))
         results: dict[int, Analysis] = {}
         entity_lists = list(self.ner.map([documents[i].full_text for i in russian]))
         for k, i in enumerate(russian):
@@ -207,10 +224,13 @@ class Analyzer:
             entities = entity_lists[k]
             addresses, settlement = self.geo(document.full_text)
             officials = officials_mentioned(entities, document.full_text, self.officials)
-            incident = incidents[k]
+            incident, topic, thread = incidents[k], topics[k], threads[k]
+            if thread:
+                incident = incident_in_thread(texts[k], incident, post_incidents[thread])
             if document.by_page:  # a page's replies to residents name their problems; nobody asks it to act
-                incident = replace(incident, is_incident=False)
-            topic = topics[k]
+                incident = replace(incident, is_incident=False, joined=False)
+            if thread:
+                topic = topics_in_thread(topic, post_topics[thread], incident.is_incident)
             risk = assess(
                 texts[k],
                 negative=sentiments[k].scores["negative"],
@@ -223,7 +243,8 @@ class Analyzer:
             )
             reason = ""
             if incident.is_incident:
-                parts = [f"проблема: «{incident.problem}»"] if incident.problem else []
+                parts = ["присоединяется к жалобе поста"] if incident.joined else []
+                parts += [f"проблема: «{incident.problem}»"] if incident.problem else []
                 place = addresses[0].text if addresses else settlement
                 if place:
                     parts.append(f"место: {place}")

@@ -37,15 +37,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_recall_fscore_support
 
 from nlp.analyzer import Analyzer, Document
-from nlp.incident import IncidentClassifier
+from nlp.incident import IncidentClassifier, IncidentScore
 from nlp.normalize import normalize
 from nlp.pack import pack_dir
 from nlp.sentiment import SentimentClassifier
-from nlp.topic import TopicClassifier
+from nlp.thread import incident_in_thread, topics_in_thread
+from nlp.topic import TopicClassifier, Topics
 from nlp.toxicity import ToxicityClassifier
 from nlp.training import data
 
@@ -141,14 +143,46 @@ def agreement_report(blind: Path, predicted_incident: dict[str, bool]) -> None:
     )
 
 
+def in_threads(
+    items: Sequence[dict[str, Any]],
+    texts: Sequence[str],
+    topics: Sequence[Topics],
+    incidents: Sequence[IncidentScore],
+) -> tuple[list[Topics], list[IncidentScore]]:
+    """Each comment whose ``parent`` (a post's id in the same set) is given, read under that post
+    as the analyzer reads it (``nlp.thread``); the rest as they are."""
+    where = {str(item["id"]): i for i, item in enumerate(items)}
+    topics, incidents = list(topics), list(incidents)
+    for i, item in enumerate(items):
+        parent = where.get(str(item.get("parent") or ""))
+        if parent is None:
+            continue
+        incidents[i] = incident_in_thread(texts[i], incidents[i], incidents[parent])
+        topics[i] = topics_in_thread(topics[i], topics[parent], incidents[i].is_incident)
+    return topics, incidents
+
+
 def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -> dict[str, bool]:
     """Topic, incident and sentiment figures on a hand-labelled JSONL set (``tests/data``); returns the
-    incident predictions by item id (the second labeller's figures reuse them)."""
+    incident predictions by item id (the second labeller's figures reuse them). Comments are read
+    under their posts (``in_threads``) when the set links them; the incident and topic figures of
+    every comment read alone follow, for comparison."""
     items = list(data.jsonl(path))
     texts = [normalize(str(item["text"])) for item in items]
     print(f"{title}: {len(items)} posts, groups {dict(Counter(str(i['group']) for i in items))}")
-
-    topic = TopicClassifier.load(models).map(texts)
+    linked = sum(bool(item.get("parent")) for item in items)
+    alone_topic = TopicClassifier.load(models).map(texts)
+    alone_incident = IncidentClassifier.load(models).map(texts)
+    topic, incident = in_threads(items, texts, alone_topic, alone_incident)
+    if linked:
+        print(f"({tag}: {linked} comments read under their post)")
+        truth = [bool(item["is_incident"]) for item in items]
+        alone = [i.is_incident for i in alone_incident]
+        print(f"incident ({tag}, comments read alone): {_prf(truth, alone)}")
+        pairs = [(item, t) for item, t in zip(items, alone_topic, strict=True) if item["is_incident"]]
+        blocks = [str(item["block"]) for item, _ in pairs if item["block"]]
+        guessed = [t.block or "—" for item, t in pairs if item["block"]]
+        print(f"topic ({tag} complaints, comments read alone): {_topic_figures(blocks, guessed)}")
     labelled = [(item, t) for item, t in zip(items, topic, strict=True) if item["block"]]
     gold = [str(item["block"]) for item, _ in labelled]
     predicted = [t.block or "—" for _, t in labelled]
@@ -168,7 +202,6 @@ def labelled_set_report(path: Path, tag: str, title: str, models: Path | None) -
         f"predicted none {sum(not t.block for t in no_block)}"
     )
 
-    incident = IncidentClassifier.load(models).map(texts)
     gold_incident = [bool(item["is_incident"]) for item in items]
     predicted_incident = [i.is_incident for i in incident]
     print(f"incident ({tag}, {len(items)}): {_prf(gold_incident, predicted_incident)}")

@@ -571,6 +571,7 @@ class IncidentScore:
     score: float
     is_incident: bool
     problem: str  # the matched problem or request cue, for the reason; may be empty
+    joined: bool = False  # a comment that is an incident by joining its post's (``nlp.thread``)
 
 
 class IncidentClassifier:

@@ -5,16 +5,20 @@ Input lines need ``id`` and ``text``; ``title``, ``date``, ``platform``, metrics
 the metrics were read) and ``audience`` (subscribers of the page or channel) are optional.
 ``date`` and ``observed_at`` are ISO 8601 times with a time zone or Unix seconds; with both, the
 risk score weighs the post's growth (reach per hour since publication), so an export's counters
-are not mistaken for a fresh post's. A line that cannot be read yields ``{"id": …, "error": "…"}``
-and processing goes on; ``analyze_stream`` returns the number of such lines.
+are not mistaken for a fresh post's. A comment is read under the post it answers (``nlp.thread``)
+when the line gives that post as ``parent_text`` or as ``parent_id``, the id of an earlier line of
+the same input (the last ``PARENTS_KEPT`` lines are remembered; an id not among them: read alone).
+A line that cannot be read yields ``{"id": …, "error": "…"}`` and processing goes on;
+``analyze_stream`` returns the number of such lines.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
@@ -24,6 +28,7 @@ from nlp.analyzer import Document
 
 METRICS = ("likes", "reposts", "views", "comments")
 ID_IN_BROKEN_LINE = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+PARENTS_KEPT = 100_000  # lines whose text a later line may name as ``parent_id``: bounded memory
 
 
 class DocumentAnalyzer(Protocol):
@@ -41,10 +46,12 @@ class _Item:
     id: Any
     document: Document | None = None
     error: str = ""
+    parent_id: str = ""
 
 
-def parse_line(line: str) -> tuple[Any, Document]:
-    """The id as given and the document of one input line; raises ``InputError``."""
+def parse_line(line: str) -> tuple[Any, Document, str]:
+    """The id as given, the document of one input line and the id of the post it answers (``""``:
+    none; resolved by ``analyze_stream``); raises ``InputError``."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as error:
@@ -68,6 +75,12 @@ def parse_line(line: str) -> tuple[Any, Document]:
     audience = data.get("audience") or 0
     if isinstance(audience, bool) or not isinstance(audience, int) or audience < 0:
         raise InputError("audience must be a non-negative integer")
+    parent_text = data.get("parent_text") or ""
+    if not isinstance(parent_text, str):
+        raise InputError("parent_text must be a string")
+    parent_id = data.get("parent_id")
+    if isinstance(parent_id, bool) or not isinstance(parent_id, str | int | None):
+        raise InputError("parent_id must be a string or an integer")
     document = Document(
         key=str(data["id"]),
         text=text,
@@ -76,8 +89,9 @@ def parse_line(line: str) -> tuple[Any, Document]:
         published_at=_moment(data, "date"),
         audience=audience,
         observed_at=_moment(data, "observed_at"),
+        parent_text=parent_text,
     )
-    return data["id"], document
+    return data["id"], document, "" if parent_id is None else str(parent_id)
 
 
 def _moment(data: dict[str, Any], name: str) -> datetime | None:
@@ -103,10 +117,31 @@ def _moment(data: dict[str, Any], name: str) -> datetime | None:
 
 def _item(line: str) -> _Item:
     try:
-        identifier, document = parse_line(line)
+        identifier, document, parent_id = parse_line(line)
     except InputError as error:
         return _Item(_salvage_id(line), error=str(error))
-    return _Item(identifier, document)
+    return _Item(identifier, document, parent_id=parent_id)
+
+
+class _Seen:
+    """The latest lines' texts by id, for the lines that name one of them as ``parent_id``."""
+
+    def __init__(self, size: int = PARENTS_KEPT) -> None:
+        self.size = size
+        self.texts: OrderedDict[str, str] = OrderedDict()
+
+    def read(self, item: _Item) -> _Item:
+        """The item with its post's text, when it names a post seen before; then the item is seen."""
+        document = item.document
+        if document is None:
+            return item
+        if item.parent_id and not document.parent_text and item.parent_id in self.texts:
+            item = replace(item, document=replace(document, parent_text=self.texts[item.parent_id]))
+        self.texts[str(item.id)] = document.full_text
+        self.texts.move_to_end(str(item.id))
+        if len(self.texts) > self.size:
+            self.texts.popitem(last=False)
+        return item
 
 
 def _salvage_id(line: str) -> Any:
@@ -155,10 +190,11 @@ def analyze_stream(lines: Iterable[str], out: TextIO, analyzer: DocumentAnalyzer
     """Analyse JSON lines into ``out``; the number of lines that failed."""
     failed = 0
     pending: list[_Item] = []
+    seen = _Seen()
     for line in lines:
         if not line.strip():
             continue
-        pending.append(_item(line))
+        pending.append(seen.read(_item(line)))
         if len(pending) >= analyzer.batch_size:
             failed += _flush(pending, out, analyzer)
             pending = []

@@ -168,10 +168,10 @@ class Poisoned:
         self.marker = marker
         self.model_id = analyzer.model_id
 
-    def map(self, posts: list[Any], spreads: Any = None) -> list[Any]:
+    def map(self, posts: list[Any], spreads: Any = None, *, parents: Any = None) -> list[Any]:
         if any(self.marker in post.text for post in posts):
             raise ValueError("analyzer crashed on this text")
-        return list(self.analyzer.map(posts, spreads))
+        return list(self.analyzer.map(posts, spreads, parents=parents))
 
 
 def test_a_post_the_analyzer_fails_on_becomes_a_dead_letter_and_is_replayed(
@@ -343,8 +343,9 @@ class NewModel:
         self.analyzer = analyzer
         self.model_id = "infopole-nlp/test-update"
 
-    def map(self, posts: list[Any], spreads: Any = None) -> list[Any]:
-        return [replace(a, model_id=self.model_id) for a in self.analyzer.map(posts, spreads)]
+    def map(self, posts: list[Any], spreads: Any = None, *, parents: Any = None) -> list[Any]:
+        analyses = self.analyzer.map(posts, spreads, parents=parents)
+        return [replace(a, model_id=self.model_id) for a in analyses]
 
 
 def test_reanalysis_after_a_model_update_keeps_the_live_index_as_it_is(

@@ -168,6 +168,17 @@ class PostStore:
                 for key, seen, count in session.execute(query)
             }
 
+    def parents(self, posts: Iterable[Post]) -> dict[str, Post]:
+        """The stored posts the comments among ``posts`` answer, by key: the analyzer reads a comment
+        under its post (``nlp.thread``). A post not crawled (yet) is simply missing."""
+        wanted = sorted({post.parent_key for post in posts if post.parent_key})
+        found: dict[str, Post] = {}
+        with self.db.session() as session:
+            for start in range(0, len(wanted), 1000):
+                query = select(PostRow).where(PostRow.key.in_(wanted[start : start + 1000]))
+                found.update((row.key, _to_post(row)) for row in session.scalars(query))
+        return found
+
     def save_analyses(self, pairs: Iterable[tuple[Post, Analysis]], now: datetime) -> int:
         count = 0
         with self.db.session() as session:

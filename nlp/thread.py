@@ -1,0 +1,66 @@
+"""A comment read under the post it answers.
+
+«и у нас 🤬» or «подтверждаю, вчера так же» names no problem: under a resident's complaint it is
+one more resident with the same live problem, under a concert poster it is chatter. And «когда уже
+сделают?» under a post about the ferry is about the ferry. The classifiers read one text, so the
+analyzer reads each comment alone first and then, when it knows the comment's post
+(``Document.parent_text``), with these two rules:
+
+- **joining**: a comment that joins its post (``JOINING``: «тоже», «и у нас», «та же история»,
+  «подтверждаю», «поддерживаю», «+1» …) under a post the incident pack calls an incident is an
+  incident, unless it says the problem is over or answers in the manner of an official
+  (``BLOCKING``: the incident pack's own cues);
+- **topic**: the blocks of a comment that is an incident (alone or by joining) weigh its post's
+  blocks too, at ``POST_WEIGHT``; with no block of its own it takes its post's.
+
+The rules were chosen on blind sets 1–5 with their thread links (``parent`` in ``tests/data``);
+``nlp/README.md`` («Comments in their thread») has the figures.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nlp.incident import IncidentScore, cue_matches
+from nlp.topic import Topics
+
+JOINING = re.compile(
+    r"\b(?:тоже|то же(?: самое)?|та же|те же|такая же|такой же|такие же|так же|"
+    r"и у (?:нас|меня|нее|него|них|мамы|родителей)|и нам|и мы|"
+    r"подтверждаю|поддерживаю|присоединяюсь|аналогичн\w*)\b"
+    r"|^\s*\+\s*\d*\s*$|^\s*\+{1,3}\s"
+)
+BLOCKING = ("resolved", "done", "reply", "announcement", "elsewhere")  # ``nlp.incident.CUES``
+POST_WEIGHT = 0.5  # chosen on blind set 5 among 0.3–1.0; blind sets 1–4 were the same for 0.3–0.7
+
+
+def joins(text: str) -> bool:
+    """The comment attaches itself to what it answers (lower-cased, «ё» as «е», like the cues)."""
+    return bool(JOINING.search(text.lower().replace("ё", "е")))
+
+
+def incident_in_thread(text: str, own: IncidentScore, parent: IncidentScore) -> IncidentScore:
+    """The comment's incident decision read under its post (``text``: the comment, normalised)."""
+    if own.is_incident or not parent.is_incident or not joins(text):
+        return own
+    hits = cue_matches(text)
+    if any(hits[name] for name in BLOCKING):
+        return own
+    return IncidentScore(max(own.score, parent.score), True, own.problem or parent.problem, joined=True)
+
+
+def topics_in_thread(own: Topics, parent: Topics, incident: bool) -> Topics:
+    """An incident comment's blocks weigh its post's at ``POST_WEIGHT``: «а педиатр когда появится?
+    возим детей через реку» under a post about the clinic is about the clinic, not the river. A
+    comment its own relevance gate left without a block takes its post's."""
+    if not incident or not parent.block:
+        return own
+    scores = dict.fromkeys([*own.scores, *parent.scores], 0.0)
+    if own.block:
+        for block, score in own.scores.items():
+            scores[block] += score
+    for block, score in parent.scores.items():
+        scores[block] += POST_WEIGHT * score
+    ranked = sorted({*own.blocks, *parent.blocks}, key=lambda block: -scores[block])
+    top = sorted(scores, key=lambda block: -scores[block])[: max(len(own.scores), len(parent.scores))]
+    return Topics(ranked[0], tuple(ranked), {block: round(scores[block], 4) for block in top}, own.keywords)
