@@ -61,6 +61,9 @@ def topics_in_thread(own: Topics, parent: Topics, incident: bool) -> Topics:
             scores[block] += score
     for block, score in parent.scores.items():
         scores[block] += POST_WEIGHT * score
-    ranked = sorted({*own.blocks, *parent.blocks}, key=lambda block: -scores[block])
-    top = sorted(scores, key=lambda block: -scores[block])[: max(len(own.scores), len(parent.scores))]
+    # ``scores`` holds each side's top few; a listed block beyond them counts 0 (ties: by name)
+    ranked = sorted({*own.blocks, *parent.blocks}, key=lambda block: (-scores.get(block, 0.0), block))
+    top = sorted(scores, key=lambda block: (-scores[block], block))[
+        : max(len(own.scores), len(parent.scores))
+    ]
     return Topics(ranked[0], tuple(ranked), {block: round(scores[block], 4) for block in top}, own.keywords)

@@ -102,6 +102,13 @@ def test_a_complaints_own_blocks_weigh_its_posts() -> None:
     assert topics_in_thread(clear, post, incident=True).block == "Дороги"  # 0.8 against 0.05 + 0.35
 
 
+def test_a_listed_block_beyond_the_top_scores_still_ranks() -> None:
+    """``Topics.scores`` keeps a text's top five; its ``blocks`` may list more."""
+    post = Topics("Культура", ("Культура",), {"Культура": 0.6}, {})
+    many = Topics("ЖКХ", ("ЖКХ", "Экология"), {"ЖКХ": 0.4}, {})
+    assert topics_in_thread(many, post, incident=True).blocks == ("ЖКХ", "Культура", "Экология")
+
+
 def _post(i: int, text: str, kind: PostKind = PostKind.POST, parent: Post | None = None) -> Post:
     return Post(Platform.VK, "-1", str(i), text, MOMENT, kind=kind, parent_key=parent.key if parent else None)
 
