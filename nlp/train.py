@@ -324,38 +324,40 @@ def lexicon_label(text: str) -> str | None:
 TOPIC_TEMPLATES = 600  # short block-labelled complaints (templates.topic_examples)
 
 
-def topic_corpus(root: Path, seed: int) -> tuple[list[str], list[str]]:
-    texts: list[str] = []
-    labels: list[str] = []
+TOPIC_WEIGHTS = {
+    "appeal": 1.0, "subtopic": 1.0, "excerpt": 1.0, "template": 1.0, "seed": 1.0, "chatter": 1.0,
+    "handwritten": 2.0,  # session 6: 1, 2, 4 compared on dev and blind 1-6 (nlp/README.md, «Topic»)
+}  # fmt: skip
+TopicRow = tuple[str, str, str]  # normalised text, block (or «no topic»), source
+
+
+def topic_rows(root: Path, seed: int) -> list[TopicRow]:
+    rows: list[TopicRow] = []
     for appeal in data.appeals(root):
         label = lexicon_label(appeal.full_text)
         if label:
-            texts.append(normalize(appeal.full_text))
-            labels.append(label)
+            rows.append((normalize(appeal.full_text), label, "appeal"))
     for subtopic, block in data.subtopics(root).items():
-        texts.append(normalize(subtopic.replace("★", "")))
-        labels.append(block)
+        rows.append((normalize(subtopic.replace("★", "")), block, "subtopic"))
     rng = random.Random(seed)
     for appeal in data.appeals(root):  # short pieces of the appeals: comments are a sentence long
         whole = lexicon_label(appeal.full_text)
         for piece in augment.excerpts(appeal.text, incident_module.PROBLEM_CUE, rng):
             label = lexicon_label(piece) or whole
             if label:
-                texts.append(normalize(augment.noisy(piece, rng) if rng.random() < 0.5 else piece))
-                labels.append(label)
+                rows.append(
+                    (normalize(augment.noisy(piece, rng) if rng.random() < 0.5 else piece), label, "excerpt")
+                )
     for text, block in templates.topic_examples(TOPIC_TEMPLATES, seed) + templates.everyday_complaints(
         TOPIC_TEMPLATES, seed
     ):
-        texts.append(normalize(text))
-        labels.append(block)
-    labelled: list[tuple[str, str | None]] = [(item.text, item.block) for item in SEEDS]
-    labelled += [(row.text, row.block) for row in handwritten.load()]
-    for text, maybe_block in labelled:
+        rows.append((normalize(text), block, "template"))
+    labelled: list[tuple[str, str | None, str]] = [(item.text, item.block, "seed") for item in SEEDS]
+    labelled += [(row.text, row.block, "handwritten") for row in handwritten.load()]
+    for text, maybe_block, source in labelled:
         if maybe_block:
-            texts.append(normalize(text))
-            labels.append(maybe_block)
-            texts.append(normalize(augment.noisy(text, rng)))
-            labels.append(maybe_block)
+            rows.append((normalize(text), maybe_block, source))
+            rows.append((normalize(augment.noisy(text, rng)), maybe_block, source))
     chatter = [
         row.text
         for row in data.rusentiment(root, "random_posts")
@@ -363,16 +365,22 @@ def topic_corpus(root: Path, seed: int) -> tuple[list[str], list[str]]:
     ]
     random.Random(seed).shuffle(chatter)
     for text in chatter[:2500]:
-        texts.append(normalize(text))
-        labels.append(topic_module.NONE)
-    return texts, labels
+        rows.append((normalize(text), topic_module.NONE, "chatter"))
+    return rows
+
+
+def topic_corpus(root: Path, seed: int) -> tuple[list[str], list[str]]:
+    """Normalised texts and blocks of ``topic_rows`` (for ``nlp.train_hf``)."""
+    rows = topic_rows(root, seed)
+    return [text for text, _, _ in rows], [label for _, label, _ in rows]
 
 
 def train_topic(root: Path, out: Path, seed: int) -> None:
     from infopole.config.blocks import blocks
 
     labels = [*blocks(), topic_module.NONE]
-    texts, names = topic_corpus(root, seed)
+    rows = topic_rows(root, seed)
+    texts, names = [text for text, _, _ in rows], [label for _, label, _ in rows]
     counts = Counter(names)
     print("topic corpus:", dict(counts), flush=True)
     features = Features(char_bits=16, word_bits=15)
@@ -381,6 +389,7 @@ def train_topic(root: Path, out: Path, seed: int) -> None:
     model = fit(
         "topic", labels, "softmax", texts, y, 10.0, features, dense=dense,
         dense_names=[f"navec_{i}" for i in range(vectors.DIM)], class_weight="balanced",
+        sample_weight=[TOPIC_WEIGHTS[source] for _, _, source in rows],
     )  # fmt: skip
     meta = {
         **common_meta(seed),
