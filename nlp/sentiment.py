@@ -32,10 +32,16 @@ class SentimentClassifier:
 
     @classmethod
     def load(cls, root: Path | None = None, checkpoints: Checkpoints | None = None) -> SentimentClassifier:
-        """The committed pack, or the Hugging Face checkpoint configured for ``sentiment``."""
+        """The committed pack (blended with its word CNN when it has one, ``nlp.word_cnn``), or the
+        Hugging Face checkpoint configured for ``sentiment``."""
         from nlp.hf import load_model
+        from nlp.pack import LinearTextModel, pack_dir
+        from nlp.word_cnn import with_word_cnn
 
-        return cls(load_model(NAME, root, checkpoints))
+        model = load_model(NAME, root, checkpoints)
+        if isinstance(model, LinearTextModel):  # a pack may carry its word CNN (since round 8)
+            return cls(with_word_cnn(model, pack_dir(NAME, root)))
+        return cls(model)
 
     def map(self, texts: Sequence[str], cache: CountCache | None = None) -> list[Sentiment]:
         return self.adapt(self.model.scores(texts, cache=cache))
