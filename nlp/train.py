@@ -129,8 +129,9 @@ SENTIMENT_WEIGHTS = {
     "handwritten": 1.0,  # round 5: 1,919 rows (2.0 with 1,044); chosen on validation, nlp/README.md
 }  # fmt: skip
 SENTIMENT_C = 6.0
-# the word CNN's share of the blend (nlp/word_cnn.py): log-loss on validation chose 0.3–0.35 on splits 13 and
-# 29 with three training seeds each; 0.3 then held on splits 7 and 41 (nlp/README.md, «Sentiment, round 8»)
+# the word CNN's share of the blend (nlp/word_cnn.py): log-loss on validation chose 0.3–0.35 on splits 13
+# and 29 with three training seeds each; 0.3 then held on splits 7, 41, 53 and 61
+# (nlp/README.md, «Sentiment, round 8»)
 SENTIMENT_CNN_WEIGHT = 0.3
 SentimentRow = tuple[data.Labelled, str]
 

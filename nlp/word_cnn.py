@@ -4,8 +4,8 @@ The linear pack reads hashed character and word n-grams; this model reads the wo
 navec's vectors (frozen: «ужасно» is near «отвратительно» though no n-gram is shared) plus learnt
 vectors for the tokens navec lacks — emoticons, «)))», «!!!», slang seen three times in training.
 Alone it is weaker than the pack (RuSentiment validation ~0.71 against ~0.74); averaged with it, with
-weight 0.3, it raised that figure by +0.010 on average over four validation splits (+0.001 to +0.019)
-and the hand-written municipal rows by +0.013 (nlp/README.md, «Sentiment, round 8»).
+weight 0.3, it raised that figure by +0.011 on average over six validation splits (+0.001 to +0.019)
+and the hand-written municipal rows by +0.012 (nlp/README.md, «Sentiment, round 8»).
 
 Inference is numpy over ``word_cnn.npz`` beside the pack (~0.4–0.6 ms per 300-character post, one thread);
 torch only trains it (``nlp.word_cnn_fit``), with one thread and a fixed seed, so the same data gives
