@@ -10,7 +10,9 @@ filled as in a long-running worker), then time the same posts:
 - baseline: natasha's ``NewsNERTagger`` over the texts (the network alone: no segmentation,
   no normal forms), in batches of ``--batch``;
 - whole analysis: ``Analyzer.map_documents`` (languages, NER with normal forms, geo-linking with
-  the Kingisepp gazetteer, four classifiers, risk, duplicates and stories).
+  the Kingisepp gazetteer, four classifiers, risk, duplicates and stories);
+- the same posts as comments, each under another post (``Document.parent_text``): the worst case of
+  reading comments in their thread, where every comment's post is scored too.
 
 One BLAS thread per process, as in production. Peak RSS is the process's ``ru_maxrss`` after
 both runs (models of both sides loaded). ``--processes N`` (default 2, the issue's two cores; 1 skips
@@ -30,6 +32,7 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +150,20 @@ def main() -> None:
     print(
         f"whole analysis (one process, one thread): {whole:.0f} posts/s = {whole / baseline:.2f}× NER alone; "
         f"{with_ner} posts with entities"
+    )
+    # the worst case of reading comments in their thread (nlp.thread): every post a comment under a
+    # different post, so each batch also scores as many parent texts with the topic and incident packs
+    threaded = [
+        replace(document, key=f"{document.key}:c", parent_text=warmup[i % len(warmup)].text)
+        for i, document in enumerate(documents)
+    ]
+    analyzer.forget()
+    started = time.monotonic()
+    analyzer.map_documents(threaded)
+    in_thread = len(threaded) / (time.monotonic() - started)
+    print(
+        f"the same posts as comments, each under another post (thread reading's worst case): "
+        f"{in_thread:.0f} posts/s = {in_thread / whole:.2f}× the whole analysis"
     )
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
