@@ -171,13 +171,8 @@ class PostStore:
     def parents(self, posts: Iterable[Post]) -> dict[str, Post]:
         """The stored posts the comments among ``posts`` answer, by key: the analyzer reads a comment
         under its post (``nlp.thread``). A post not crawled (yet) is simply missing."""
-        wanted = sorted({post.parent_key for post in posts if post.parent_key})
-        found: dict[str, Post] = {}
         with self.db.session() as session:
-            for start in range(0, len(wanted), 1000):
-                query = select(PostRow).where(PostRow.key.in_(wanted[start : start + 1000]))
-                found.update((row.key, _to_post(row)) for row in session.scalars(query))
-        return found
+            return posts_by_key(session, (post.parent_key for post in posts if post.parent_key))
 
     def save_analyses(self, pairs: Iterable[tuple[Post, Analysis]], now: datetime) -> int:
         count = 0
@@ -364,6 +359,16 @@ def _insert_raw(session: Session, payload: RawPayload) -> None:
             )
         )
         session.flush()
+
+
+def posts_by_key(session: Session, keys: Iterable[str]) -> dict[str, Post]:
+    """The stored posts among ``keys``, by key, in queries of at most 1,000 keys; missing keys absent."""
+    wanted = sorted(set(keys))
+    found: dict[str, Post] = {}
+    for start in range(0, len(wanted), 1000):
+        query = select(PostRow).where(PostRow.key.in_(wanted[start : start + 1000]))
+        found.update((row.key, _to_post(row)) for row in session.scalars(query))
+    return found
 
 
 def _to_post(row: PostRow) -> Post:

@@ -16,7 +16,7 @@ from infopole.domain.post import Post
 from infopole.incidents.reaction import Reaction, ThreadComment, Verdict
 from infopole.incidents.verification import Check, Verification
 from infopole.storage.db import Database
-from infopole.storage.posts import _to_post
+from infopole.storage.posts import _to_post, posts_by_key
 from infopole.storage.tables import (
     AnalysisRow,
     IncidentPostRow,
@@ -94,13 +94,8 @@ class ReplyCheckStore:
         ]
 
     def posts(self, keys: Iterable[str]) -> dict[str, Post]:
-        wanted = sorted(set(keys))
-        found: dict[str, Post] = {}
         with self.db.session() as session:
-            for start in range(0, len(wanted), 1000):
-                query = select(PostRow).where(PostRow.key.in_(wanted[start : start + 1000]))
-                found.update((row.key, _to_post(row)) for row in session.scalars(query))
-        return found
+            return posts_by_key(session, keys)
 
     def threads(self, parent_keys: Iterable[str]) -> dict[str, list[ThreadComment]]:
         """The comments under each post, with the sentiment the analysis gave them."""
