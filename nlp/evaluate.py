@@ -58,9 +58,11 @@ BLIND3 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind3.jsonl"
 BLIND4 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind4.jsonl"  # evaluated in round 6
 BLIND5 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind5.jsonl"  # evaluated in round 7
 BLIND6 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind6.jsonl"  # evaluated in session 6
+BLIND7 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind7.jsonl"  # evaluated in round 8
 # reserved: not among the defaults, so no routine run looks at it; the next round evaluates it once,
-# with ``--blind tests/data/nlp_blind7.jsonl``, for the packs it has chosen (nlp/README.md)
-BLIND7 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind7.jsonl"
+# with ``--blind tests/data/nlp_blind8.jsonl``, for the packs it has chosen (nlp/README.md)
+BLIND8 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind8.jsonl"
+DEFAULT_BLIND = (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7)
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
@@ -355,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--dev", type=Path, default=DEV)
     parser.add_argument(
-        "--blind", type=Path, action="append", help="a blind set (repeatable; default: blind 1–6)"
+        "--blind", type=Path, action="append", help="a blind set (repeatable; default: blind 1–7)"
     )
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument(
@@ -385,7 +387,7 @@ def run(args: argparse.Namespace) -> None:
     if "dev" not in skip:
         dev_report(args.dev, args.models)
     if "blind" not in skip:
-        for blind in args.blind or [p for p in (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6) if p.exists()]:
+        for blind in args.blind or [p for p in DEFAULT_BLIND if p.exists()]:
             blind_report(blind, args.models)
     if "subtopic" not in skip:
         subtopic_report(BLIND2, args.subtopics, args.models)
