@@ -84,7 +84,9 @@ def test_an_incident_pack_with_sentiment_columns_refuses_another_sentiment_pack(
     texts = ["Третий день нет воды на Лесной 5", "Спасибо за концерт"]
     assert IncidentClassifier(legacy, sentiment).dense(texts).shape == (2, len(legacy_dense))
     assert dense_features(texts).shape == (2, len(DENSE))
-    sentiment.model.meta = {**sentiment.model.meta, "id": "sentiment-00000000"}
+    renamed = LinearTextModel.load(MODELS_DIR / "sentiment")  # the pack's id is its linear part's
+    renamed.meta = {**renamed.meta, "id": "sentiment-00000000"}
+    sentiment = SentimentClassifier(renamed)
     assert not IncidentClassifier(shipped, sentiment).uses_sentiment  # any sentiment pack will do
     with pytest.raises(PackError, match="retrain incident"):
         IncidentClassifier(legacy, sentiment)

@@ -81,9 +81,13 @@ def test_a_pack_naming_its_word_cnn_is_blended_on_load(
     cnn, texts, _ = trained
     root = tmp_path / "models"
     shutil.copytree(MODELS_DIR / "sentiment", root / "sentiment")
+    assert isinstance(SentimentClassifier.load(root).model, BlendedModel)  # the committed pack has one
+    meta = json.loads((root / "sentiment" / "meta.json").read_text("utf-8"))
+    del meta["word_cnn"]  # a pack of round 7 or older
+    (root / "sentiment" / "meta.json").write_text(json.dumps(meta), "utf-8")
+    (root / "sentiment" / FILE).unlink()
     plain = SentimentClassifier.load(root).model
     assert isinstance(plain, LinearTextModel)  # no word_cnn in its meta: the pack alone, as before
-    meta = json.loads((root / "sentiment" / "meta.json").read_text("utf-8"))
     meta["word_cnn"] = {"weight": 0.25}
     (root / "sentiment" / "meta.json").write_text(json.dumps(meta), "utf-8")
     cnn.save(root / "sentiment" / FILE)
