@@ -85,8 +85,10 @@ def fold(counts: sparse.csr_matrix, bits: int) -> sparse.csr_matrix:
         return counts
     if counts.shape[1] < size:
         raise ValueError(f"cannot fold {counts.shape[1]} buckets into {size}")
+    # copies: ``sum_duplicates`` sorts and sums in place, and ``counts`` is a batch's shared cache
+    # (``CountCache``) that the next pack folds again
     folded = sparse.csr_matrix(
-        (counts.data, counts.indices % size, counts.indptr), shape=(counts.shape[0], size)
+        (counts.data.copy(), counts.indices % size, counts.indptr.copy()), shape=(counts.shape[0], size)
     )
     folded.sum_duplicates()
     return folded

@@ -68,6 +68,20 @@ def test_folded_counts_equal_counts_hashed_to_the_smaller_size() -> None:
     assert (direct_words != cached_words).nnz == 0
 
 
+def test_a_batchs_cache_folded_for_one_pack_still_serves_the_next() -> None:
+    """The four classifiers fold one batch's counts to their own sizes in turn; a fold must leave the
+    cache as it was (it once sorted the shared arrays in place, so the analysis of a post depended
+    on which other posts shared its batch and on which pack folded first)."""
+    texts = ["нет нет нет воды воды, опять нет воды!!! 😡😡", "Спасибо коммунальщикам!", "ааа ааа ааа"]
+    sizes = [Features(char_bits=16, word_bits=15), Features(char_bits=12, word_bits=11), Features()]
+    cache = CountCache(texts)
+    for features in sizes + sizes[::-1]:
+        direct_chars, direct_words = features.counts(texts)
+        cached_chars, cached_words = cache.counts(features)
+        assert (direct_chars != cached_chars).nnz == 0
+        assert (direct_words != cached_words).nnz == 0
+
+
 def test_an_incident_pack_with_sentiment_columns_refuses_another_sentiment_pack() -> None:
     """Round 3 packs read the sentiment pack's scores and must get the pack they were trained with;
     the shipped round 4 pack has no sentiment columns and works with any sentiment pack."""
