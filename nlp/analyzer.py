@@ -25,7 +25,7 @@ from infopole.domain.post import Post, PostKind
 from infopole.domain.spread import Spread
 from nlp import language
 from nlp.geo import GeoLinker
-from nlp.incident import IncidentClassifier
+from nlp.incident import IncidentClassifier, IncidentScore
 from nlp.lemmas import lemma_text
 from nlp.ner import NerTagger, officials_mentioned
 from nlp.normalize import normalize
@@ -35,7 +35,7 @@ from nlp.sentiment import SentimentClassifier
 from nlp.stories import Membership, StoryIndex
 from nlp.subtopic import choose as choose_subtopic
 from nlp.thread import incident_in_thread, topics_in_thread
-from nlp.topic import TopicClassifier
+from nlp.topic import TopicClassifier, Topics
 from nlp.toxicity import ToxicityClassifier
 
 T = TypeVar("T")
@@ -214,9 +214,7 @@ class Analyzer:
         incidents = self.incident.map(texts, cache, sentiment_scores if shared else None)
         toxicities = self.toxicity.map(texts, cache)
         threads = [normalize(documents[i].parent_text) for i in russian]
-        posts = sorted({text for text in threads if text})  # comments of one post share its reading
-        post_topics = dict(zip(posts, self.topic.map(posts), strict=True))
-        post_incidents = dict(zip(posts, self.incident.map(posts), strict=True))
+        above = self._posts_above(threads, texts, topics, incidents)
         results: dict[int, Analysis] = {}
         entity_lists = list(self.ner.map([documents[i].full_text for i in russian]))
         for k, i in enumerate(russian):
@@ -226,11 +224,11 @@ class Analyzer:
             officials = officials_mentioned(entities, document.full_text, self.officials)
             incident, topic, thread = incidents[k], topics[k], threads[k]
             if thread:
-                incident = incident_in_thread(texts[k], incident, post_incidents[thread])
+                incident = incident_in_thread(texts[k], incident, above[thread][1])
             if document.by_page:  # a page's replies to residents name their problems; nobody asks it to act
                 incident = replace(incident, is_incident=False, joined=False)
             if thread:
-                topic = topics_in_thread(topic, post_topics[thread], incident.is_incident)
+                topic = topics_in_thread(topic, above[thread][0], incident.is_incident)
             risk = assess(
                 texts[k],
                 negative=sentiments[k].scores["negative"],
@@ -285,6 +283,26 @@ class Analyzer:
             )
             for i, document in enumerate(documents)
         ]
+
+    def _posts_above(
+        self,
+        threads: Sequence[str],
+        texts: Sequence[str],
+        topics: Sequence[Topics],
+        incidents: Sequence[IncidentScore],
+    ) -> dict[str, tuple[Topics, IncidentScore]]:
+        """How the topic and incident packs read each distinct post the batch's comments answer
+        (``threads``: normalised, empty for none), by text. A post in the batch itself (a crawl
+        often brings a post and its comments together) keeps the reading it already got; only the
+        others are scored, once however many comments answer them."""
+        wanted = {text for text in threads if text}
+        in_batch = {text: k for k, text in enumerate(texts) if text in wanted}
+        readings = {text: (topics[k], incidents[k]) for text, k in in_batch.items()}
+        missing = sorted(wanted - readings.keys())
+        if missing:
+            scored = zip(self.topic.map(missing), self.incident.map(missing), strict=True)
+            readings.update(zip(missing, scored, strict=True))
+        return readings
 
 
 def _places(analysis: Analysis) -> list[str]:

@@ -129,6 +129,28 @@ def test_the_analyzer_reads_a_comment_under_its_post(analyzer: Analyzer) -> None
     assert not chatter.is_incident and chatter.block is None
 
 
+def test_a_post_in_the_same_batch_is_not_scored_again(
+    analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crawl often brings a post and its comments together: the post's reading in the batch serves
+    its comments, with the same result as a post read outside the batch."""
+    complaint = _post(1, COMPLAINT)
+    comment = _post(3, JOINING, PostKind.COMMENT, complaint)
+    parents = {complaint.key: complaint}
+    apart = analyzer.map([comment], stories=False, parents=parents)[0]
+    read: list[list[str]] = []
+    original = analyzer.incident.map
+
+    def recording(texts: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(list(texts))
+        return original(texts, *args, **kwargs)
+
+    monkeypatch.setattr(analyzer.incident, "map", recording)
+    together = analyzer.map([complaint, comment], stories=False, parents=parents)[1]
+    assert together == apart and together.is_incident
+    assert len(read) == 1 and len(read[0]) == 2  # one pass over the batch; no second one for the post
+
+
 def test_a_page_joining_its_own_thread_is_still_not_an_incident(analyzer: Analyzer) -> None:
     complaint = _post(1, COMPLAINT)
     reply = _post(5, "Подтверждаю, у нас тоже", PostKind.COMMENT, complaint)
