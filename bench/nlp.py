@@ -155,9 +155,11 @@ def main() -> None:
     # the worst case of reading comments in their thread (nlp.thread): every post a comment under a
     # different post, so each batch also scores as many parent texts with the topic and incident packs
     # both passes on posts the worker has now seen (its caches warm for all of them, parents included),
-    # so the ratio is the extra scoring of the posts above, not a cache effect
+    # so the ratio is the extra scoring of the posts above, not a cache effect; each comment's post is
+    # half the list away, in another batch (a post in the comment's own batch is not scored again)
+    half = len(documents) // 2
     threaded = [
-        replace(document, key=f"{document.key}:c", parent_text=documents[i - 1].text)
+        replace(document, key=f"{document.key}:c", parent_text=documents[(i + half) % len(documents)].text)
         for i, document in enumerate(documents)
     ]
     timings = {}

@@ -13,8 +13,8 @@ analyzer reads each comment alone first and then, when it knows the comment's po
 - **topic**: the blocks of a comment that is an incident (alone or by joining) weigh its post's
   blocks too, at ``POST_WEIGHT``; with no block of its own it takes its post's.
 
-The rules were chosen on blind sets 1–5 with their thread links (``parent`` in ``tests/data``);
-``nlp/README.md`` («Comments in their thread») has the figures.
+The rules and ``POST_WEIGHT`` were chosen on blind set 5 with its thread links (``parent`` in
+``tests/data``), blind sets 1–4 checked; ``nlp/README.md`` («Comments in their thread») has the figures.
 """
 
 from __future__ import annotations

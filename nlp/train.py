@@ -350,7 +350,7 @@ TOPIC_TEMPLATES = 600  # short block-labelled complaints (templates.topic_exampl
 
 TOPIC_WEIGHTS = {
     "appeal": 1.0, "subtopic": 1.0, "excerpt": 1.0, "template": 1.0, "seed": 1.0, "chatter": 1.0,
-    "handwritten": 2.0,  # session 6: 1, 2, 4 compared on dev and blind 1-6 (nlp/README.md, «Topic»)
+    "handwritten": 2.0,  # 1, 2, 4 compared on dev and blind 1-6 (nlp/README.md, «… topic, round 8»)
 }  # fmt: skip
 TopicRow = tuple[str, str, str]  # normalised text, block (or «no topic»), source
 
