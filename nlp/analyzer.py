@@ -228,7 +228,7 @@ class Analyzer:
             if document.by_page:  # a page's replies to residents name their problems; nobody asks it to act
                 incident = replace(incident, is_incident=False, joined=False)
             if thread:
-                topic = topics_in_thread(topic, above[thread][0], incident.is_incident)
+                topic = topics_in_thread(topic, above[thread][0])
             risk = assess(
                 texts[k],
                 negative=sentiments[k].scores["negative"],

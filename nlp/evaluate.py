@@ -161,7 +161,7 @@ def in_threads(
         if parent is None:
             continue
         incidents[i] = incident_in_thread(texts[i], incidents[i], incidents[parent])
-        topics[i] = topics_in_thread(topics[i], topics[parent], incidents[i].is_incident)
+        topics[i] = topics_in_thread(topics[i], topics[parent])
     return topics, incidents
 
 

@@ -80,17 +80,18 @@ def test_an_incident_comment_stays_as_it_is() -> None:
     assert incident_in_thread("у нас тоже не горит фонарь", own, LIVE) == own
 
 
-def test_a_complaint_without_a_block_takes_its_posts_blocks() -> None:
+def test_a_comment_without_a_block_takes_its_posts_blocks() -> None:
     post = Topics("ЖКХ", ("ЖКХ", "Благоустройство"), {"ЖКХ": 0.8, "Благоустройство": 0.3}, {"ЖКХ": ["вода"]})
     none = Topics(None, (), {"Дороги": 0.1}, {})
-    taken = topics_in_thread(none, post, incident=True)
+    taken = topics_in_thread(none, post)
     assert (taken.block, taken.blocks) == (post.block, post.blocks)
-    assert taken.scores == {"ЖКХ": 0.4, "Благоустройство": 0.15}  # the post counts at half weight
+    assert taken.scores == {"ЖКХ": 0.8, "Благоустройство": 0.3}  # below its gate, the comment adds nothing
     assert taken.keywords == {}  # the comment's own keywords: none
-    assert topics_in_thread(none, post, incident=False) == none  # chatter under it keeps no block
+    unsure = Topics(None, (), {"ЖКХ": 0.1}, {})
+    assert topics_in_thread(none, unsure) == none  # under a post without a block: as alone
 
 
-def test_a_complaints_own_blocks_weigh_its_posts() -> None:
+def test_a_comments_own_blocks_weigh_its_posts() -> None:
     post = Topics(
         "Здравоохранение/Медицина", ("Здравоохранение/Медицина",), {"Здравоохранение/Медицина": 0.7}, {}
     )
@@ -98,15 +99,15 @@ def test_a_complaints_own_blocks_weigh_its_posts() -> None:
         "Дороги", ("Дороги", "Здравоохранение/Медицина"), {"Дороги": 0.5, "Здравоохранение/Медицина": 0.3}, {}
     )
     clear = Topics("Дороги", ("Дороги",), {"Дороги": 0.8, "Здравоохранение/Медицина": 0.05}, {})
-    assert topics_in_thread(leaning, post, incident=True).blocks == ("Здравоохранение/Медицина", "Дороги")
-    assert topics_in_thread(clear, post, incident=True).block == "Дороги"  # 0.8 against 0.05 + 0.35
+    assert topics_in_thread(leaning, post).blocks == ("Здравоохранение/Медицина", "Дороги")
+    assert topics_in_thread(clear, post).block == "Дороги"  # 0.8 against 0.05 + 0.7
 
 
 def test_a_listed_block_beyond_the_top_scores_still_ranks() -> None:
     """``Topics.scores`` keeps a text's top five; its ``blocks`` may list more."""
     post = Topics("Культура", ("Культура",), {"Культура": 0.6}, {})
     many = Topics("ЖКХ", ("ЖКХ", "Экология"), {"ЖКХ": 0.4}, {})
-    assert topics_in_thread(many, post, incident=True).blocks == ("ЖКХ", "Культура", "Экология")
+    assert topics_in_thread(many, post).blocks == ("Культура", "ЖКХ", "Экология")
 
 
 def _post(i: int, text: str, kind: PostKind = PostKind.POST, parent: Post | None = None) -> Post:
@@ -126,7 +127,9 @@ def test_the_analyzer_reads_a_comment_under_its_post(analyzer: Analyzer) -> None
     assert joined.is_incident and joined.block == "ЖКХ"
     assert joined.incident_reason.startswith("присоединяется к жалобе поста")
     assert joined.incident_score >= analyzer.incident.threshold
-    assert not chatter.is_incident and chatter.block is None
+    assert not chatter.is_incident  # the same words under a notice join nothing
+    notice_block = analyzer.map([notice], stories=False)[0].block
+    assert notice_block is not None and chatter.block == notice_block  # but they are in its subject
 
 
 def test_a_post_in_the_same_batch_is_not_scored_again(
