@@ -62,6 +62,7 @@ BLIND7 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind7.jsonl"  #
 # reserved: not among the defaults, so no routine run looks at it; the next round evaluates it once,
 # with ``--blind tests/data/nlp_blind8.jsonl``, for the packs it has chosen (nlp/README.md)
 BLIND8 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind8.jsonl"
+BLIND9 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind9.jsonl"  # reserved after blind 8
 DEFAULT_BLIND = (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7)
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
