@@ -23,6 +23,11 @@ Round 6 packs take a second look at their score (``nlp.recalibration``): a logis
 the score's logit, the named cue columns and the text's length, fitted on the hand-written realistic
 rows scored out of fold, stored in the pack's meta (``recalibration``) and applied by
 ``IncidentClassifier.map``; older packs have none and are read as before.
+
+Round 9 packs carry a word CNN (``nlp.word_cnn``, ``word_cnn.npz`` beside the pack, named by the
+meta's ``word_cnn``) whose logit is one more column of the second look (``WORD_CNN_COLUMN``): it reads
+the words in order through navec, so a problem told in words the n-grams rarely saw still counts.
+Blending its probability with the pack's before the second look did less (nlp/README.md, round 9).
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ import numpy as np
 
 from nlp import vectors
 from nlp.lexicon import topic_matches
-from nlp.pack import Checkpoints, CountCache, PackError, TextModel
-from nlp.recalibration import Recalibration
+from nlp.pack import Checkpoints, CountCache, PackError, TextModel, pack_dir
+from nlp.recalibration import Recalibration, logit
 from nlp.sentiment import SentimentClassifier
+from nlp.word_cnn import FILE as WORD_CNN_FILE
+from nlp.word_cnn import WordCNN
 
 NAME = "incident"
 
@@ -496,6 +503,7 @@ NAMED = [*CUES, "topic_hits", "short", *INTERACTIONS]  # the columns ``named_fea
 DENSE = [*CUES, "topic_hits", "short", *NAVEC]  # round 5 packs; older packs list their own, by name
 DENSE_INTERACTIONS = [*CUES, "topic_hits", "short", *INTERACTIONS, *NAVEC]  # compared in round 5, not kept
 RECALIBRATION = [*NAMED, "log_length"]  # the columns beside the logit in a round 6 pack's second look
+WORD_CNN_COLUMN = "word_cnn_logit"  # round 9: the logit of the pack's word CNN, beside them
 ROUND4_CUES = [
     "problem", "duration", "request", "place", "announcement", "resolved", "question", "reply",
     "reference", "news", "first_person", "chatter",
@@ -553,17 +561,32 @@ def dense_features(
     return np.hstack(parts)[:, [index[name] for name in names]]
 
 
-def recalibration_columns(texts: Sequence[str], names: Sequence[str] = RECALIBRATION) -> np.ndarray:
+def recalibration_columns(
+    texts: Sequence[str], names: Sequence[str] = RECALIBRATION, cnn: WordCNN | None = None
+) -> np.ndarray:
     """The columns ``names`` (a pack's ``recalibration.columns``) of the texts: the named cue
-    columns and the log of the length, which tells a 5-word comment from a long letter."""
+    columns, the log of the length, which tells a 5-word comment from a long letter, and the logit of
+    the pack's word CNN (``WORD_CNN_COLUMN``; ``cnn`` must then be given)."""
     columns = {name: i for i, name in enumerate(NAMED)}
-    unknown = [name for name in names if name not in columns and name != "log_length"]
+    unknown = [name for name in names if name not in columns and name not in ("log_length", WORD_CNN_COLUMN)]
     if unknown:
         raise PackError(f"incident recalibration columns unknown to this code: {unknown}")
+    if WORD_CNN_COLUMN in names and cnn is None:
+        raise PackError(f"incident recalibration reads {WORD_CNN_COLUMN}, but the pack has no word CNN")
     named = named_features(texts)
     length = np.log1p(np.asarray([len(text) for text in texts], dtype=np.float32))
-    parts = [length if name == "log_length" else named[:, columns[name]] for name in names]
+    special = {"log_length": length}
+    if cnn is not None and WORD_CNN_COLUMN in names:
+        special[WORD_CNN_COLUMN] = word_cnn_logit(cnn, texts)
+    parts = [special[name] if name in special else named[:, columns[name]] for name in names]
     return np.stack(parts, axis=1) if parts else np.zeros((len(texts), 0), dtype=np.float32)
+
+
+def word_cnn_logit(cnn: WordCNN, texts: Sequence[str]) -> np.ndarray:
+    """The logit of the word CNN's incident probability (class 1 of its two)."""
+    if not texts:
+        return np.zeros(0, dtype=np.float32)
+    return np.asarray(logit(cnn.probabilities(texts)[:, 1]), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -578,7 +601,10 @@ class IncidentClassifier:
     """A pack up to round 3 needs the sentiment pack it was trained with: its negative and positive
     scores are features (``uses_sentiment``); a round 4 pack reads the text alone."""
 
-    def __init__(self, model: TextModel, sentiment: SentimentClassifier | None = None) -> None:
+    def __init__(
+        self, model: TextModel, sentiment: SentimentClassifier | None = None, cnn: WordCNN | None = None
+    ) -> None:
+        """``cnn``: the pack's word CNN, read by a second look with ``WORD_CNN_COLUMN`` (round 9)."""
         self.uses_sentiment = "negative" in model.dense
         if self.uses_sentiment:
             required = model.meta.get("sentiment")
@@ -594,6 +620,9 @@ class IncidentClassifier:
         self.threshold = float(model.meta.get("threshold", 0.5))
         second_look = model.meta.get("recalibration")  # round 6 packs; a checkpoint has none
         self.recalibration = Recalibration.from_json(second_look) if second_look else None
+        if self.recalibration is not None and WORD_CNN_COLUMN in self.recalibration.columns and cnn is None:
+            raise PackError(f"incident pack {model.model_id}: its second look reads a word CNN, none given")
+        self.cnn = cnn
 
     @classmethod
     def load(
@@ -609,7 +638,13 @@ class IncidentClassifier:
         model = load_model(NAME, root, checkpoints)
         if "negative" in model.dense and sentiment is None:
             sentiment = SentimentClassifier.load(root)
-        return cls(model, sentiment)
+        cnn = None
+        if model.meta.get("word_cnn"):  # round 9 packs: ``word_cnn.npz`` beside the pack
+            path = pack_dir(NAME, root) / WORD_CNN_FILE
+            if not path.exists():
+                raise PackError(f"incident pack {model.model_id} names a word CNN: {path} is missing")
+            cnn = WordCNN.load(path)
+        return cls(model, sentiment, cnn)
 
     def dense(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None
@@ -628,7 +663,7 @@ class IncidentClassifier:
         dense = self.dense(texts, cache, sentiment) if self.model.dense else None  # a checkpoint: text only
         scores = self.model.scores(texts, dense=dense, cache=cache)[:, 0]
         if self.recalibration is not None:
-            columns = recalibration_columns(texts, self.recalibration.columns)
+            columns = recalibration_columns(texts, self.recalibration.columns, self.cnn)
             scores = self.recalibration.apply(scores, columns)
         out = []
         for text, score in zip(texts, scores, strict=True):

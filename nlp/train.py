@@ -30,7 +30,7 @@ from nlp import vectors, word_cnn
 from nlp.lexicon import topic_matches
 from nlp.normalize import normalize
 from nlp.pack import Features, LinearTextModel, TextModel, idf_weights, tfidf
-from nlp.recalibration import Recalibration, fit_recalibration
+from nlp.recalibration import Recalibration, fit_recalibration, logit
 from nlp.torch_fit import fit_linear, row_weights
 from nlp.training import augment, data, handwritten, templates
 from nlp.training import official as official_templates
@@ -526,6 +526,14 @@ def incident_fit(rows: Sequence[IncidentRow], dense_names: Sequence[str] = INCID
     return model
 
 
+def incident_cnn_fit(rows: Sequence[IncidentRow], seed: int) -> WordCNN:
+    """The word CNN whose logit the second look reads (round 9): the linear pack's rows, with its row
+    weights (sources and class balance)."""
+    y = np.asarray([label for _, label, _ in rows])
+    weights = row_weights(y, 2, "balanced", [INCIDENT_WEIGHTS[source] for _, _, source in rows])
+    return fit_word_cnn([normalize(text) for text, _, _ in rows], y, weights, 2, seed=seed)
+
+
 def incident_threshold(model: LinearTextModel, valid: Sequence[IncidentRow]) -> dict[str, float]:
     """Validation numbers of the pack's threshold, and the threshold a calibration on the training
     data would choose: the best F1 on the hard rows of the validation split (seeds, templates, appeal
@@ -580,12 +588,15 @@ def incident_out_of_fold(
     folds: int = INCIDENT_FOLDS,
     hand_written: Sequence[handwritten.Handwritten] | None = None,
     dense_names: Sequence[str] = INCIDENT_DENSE,
-) -> tuple[list[handwritten.Handwritten], np.ndarray]:
-    """The hand-written rows, each scored by a pack trained without it (and without its noisy copy).
+    word_cnn: bool = True,
+) -> tuple[list[handwritten.Handwritten], np.ndarray, np.ndarray | None]:
+    """The hand-written rows, each scored by a pack trained without it (and without its noisy copy),
+    and (``word_cnn``) by the word CNN trained on the same rows, else ``None``.
     ``hand_written`` and ``dense_names`` (default: all rows, this round's columns) let two layouts be
     compared on the same rows."""
     rows = list(handwritten.load() if hand_written is None else hand_written)
     scores = np.zeros(len(rows))
+    cnn_scores = np.zeros(len(rows)) if word_cnn else None
     for fold, held_out in enumerate(shuffled_folds(len(rows), folds, seed)):
         held = set(held_out)
         train = incident_rows(root, seed, [r for i, r in enumerate(rows) if i not in held])
@@ -593,8 +604,10 @@ def incident_out_of_fold(
         texts = [normalize(rows[i].text) for i in held_out]
         dense = incident_module.dense_features(texts, names=dense_names)
         scores[held_out] = model.scores(texts, dense=dense)[:, 0]
+        if cnn_scores is not None:
+            cnn_scores[held_out] = incident_cnn_fit(train, seed).probabilities(texts)[:, 1]
         print(f"incident cross-validation: fold {fold + 1}/{folds} done", flush=True)
-    return rows, scores
+    return rows, scores, cnn_scores
 
 
 def _binary_figures(prefix: str, gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -621,21 +634,29 @@ RECALIBRATION_FOLDS = 5
 
 
 def incident_recalibration(
-    rows: Sequence[handwritten.Handwritten], scores: np.ndarray, seed: int
+    rows: Sequence[handwritten.Handwritten],
+    scores: np.ndarray,
+    seed: int,
+    cnn_scores: np.ndarray | None = None,
+    prefix: str = "recalibrated_cv",
 ) -> tuple[Recalibration, dict[str, float]]:
     """The pack's second look (``nlp.recalibration``) fitted on the out-of-fold scores of the
     hand-written rows, and its own cross-validation over them (each row recalibrated by a second look
-    fitted without it), comparable with ``incident_cross_validation``'s figures."""
+    fitted without it), comparable with ``incident_cross_validation``'s figures. ``cnn_scores``: the
+    word CNN's out-of-fold probabilities, whose logit becomes the column ``WORD_CNN_COLUMN``."""
     texts = [normalize(row.text) for row in rows]
-    names = incident_module.RECALIBRATION
+    names = list(incident_module.RECALIBRATION)
     columns = incident_module.recalibration_columns(texts, names)
+    if cnn_scores is not None:
+        names.append(incident_module.WORD_CNN_COLUMN)
+        columns = np.hstack([columns, logit(cnn_scores)[:, None]])
     gold = np.asarray([row.is_incident for row in rows])
     recalibrated = np.zeros(len(rows))
     for held in shuffled_folds(len(rows), RECALIBRATION_FOLDS, seed):
         kept = np.setdiff1d(np.arange(len(rows)), held)
         second = fit_recalibration(scores[kept], columns[kept], names, gold[kept], INCIDENT_RECALIBRATION_C)
         recalibrated[held] = second.apply(scores[held], columns[held])
-    figures = _binary_figures("recalibrated_cv", gold, recalibrated >= INCIDENT_THRESHOLD)
+    figures = _binary_figures(prefix, gold, recalibrated >= INCIDENT_THRESHOLD)
     print(f"incident recalibration, cross-validation on {len(rows)} hand-written rows: {figures}")
     return fit_recalibration(scores, columns, names, gold, INCIDENT_RECALIBRATION_C), figures
 
@@ -650,12 +671,17 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
     seeds_train, seeds_valid = split(seeds, seed, share=0.5)
     train, valid = train + seeds_train, valid + seeds_valid
     metrics = incident_threshold(incident_fit(train), valid)
-    hand_rows, out_of_fold = incident_out_of_fold(root, seed)
+    hand_rows, out_of_fold, cnn_out_of_fold = incident_out_of_fold(root, seed)
     metrics |= incident_cross_validation(hand_rows, out_of_fold)
-    recalibration, recalibrated = incident_recalibration(hand_rows, out_of_fold, seed)
+    assert cnn_out_of_fold is not None
+    gold = np.asarray([row.is_incident for row in hand_rows])
+    metrics |= _binary_figures("word_cnn_cv", gold, cnn_out_of_fold >= INCIDENT_THRESHOLD)
+    metrics |= incident_recalibration(hand_rows, out_of_fold, seed, prefix="recalibrated_cv_without_cnn")[1]
+    recalibration, recalibrated = incident_recalibration(hand_rows, out_of_fold, seed, cnn_out_of_fold)
     metrics |= recalibrated
     threshold = INCIDENT_THRESHOLD
     model = incident_fit(rows)
+    cnn = incident_cnn_fit(rows, seed)
     sources = Counter(source for _, _, source in rows)
     meta = {
         **common_meta(seed),
@@ -681,9 +707,11 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         "licence": "appeals: public forum posts; RuSentiment CC BY-NC-SA 4.0; RuSentNE MIT",
         "threshold": threshold,
         "recalibration": recalibration.to_json(),
+        "word_cnn": {"column": incident_module.WORD_CNN_COLUMN, **CnnSettings().to_json()},
         "metrics": {**metrics, "train_size": len(rows)},
     }
     model.save(out / "incident", meta)
+    cnn.save(out / "incident" / word_cnn.FILE)
     incident_card(out / "incident", model.meta)
 
 
@@ -699,7 +727,9 @@ Logistic regression (C = {INCIDENT_C:g}, classes balanced, sample weights per so
 torch L-BFGS (nlp/torch_fit.py). A small ReLU head over the dense columns trained jointly with the
 n-grams (Adam or L-BFGS, alone or as a 3–5 seed ensemble), a CNN over navec word vectors and lower
 cue scaling were compared in round 4 and not kept: with the hand-written rows none beat this linear
-model on both the development set and the first blind set (nlp/README.md).
+model on both the development set and the first blind set (nlp/README.md). Since round 9 a word CNN
+over navec word vectors (`word_cnn.npz`, nlp/word_cnn.py, trained on the same rows and row weights)
+is not blended but read by the second look, as one more column (`word_cnn_logit`, below).
 
 Dense features beside the n-grams (nlp/incident.py): cue counts (problem, duration, request, place,
 announcement, resolved, question, the register of official replies and notices, reference lists and
@@ -726,10 +756,13 @@ templated validation rows are separable at any threshold, so it drifts to the ch
 Since round 6 the pack takes a second look at its score (nlp/recalibration.py, `recalibration` in
 meta.json): a logistic regression (C = {INCIDENT_RECALIBRATION_C:g}) over the logit of the score, the
 named cue columns (with the round-5 interactions) and the log of the text's length, fitted on the
-hand-written rows scored out of fold. The main fit's cue weights are set mostly by templated rows and
-VK chatter, where a past story, another town or irony hardly occur; refitted on realistic rows they
-can outweigh a pile of problem words. `recalibrated_cv_*` is its own {RECALIBRATION_FOLDS}-fold
-cross-validation over those out-of-fold scores.
+hand-written rows scored out of fold (since round 9 also the logit of the word CNN, scored out of
+fold by a CNN trained on the same folds' rows). The main fit's cue weights are set mostly by
+templated rows and VK chatter, where a past story, another town or irony hardly occur; refitted on
+realistic rows they can outweigh a pile of problem words. `recalibrated_cv_*` is its own
+{RECALIBRATION_FOLDS}-fold cross-validation over those out-of-fold scores;
+`recalibrated_cv_without_cnn_*` the same second look without the word CNN's column,
+`word_cnn_cv_*` the word CNN alone.
 
 `handwritten_cv_*`: a {INCIDENT_FOLDS}-fold cross-validation over the hand-written rows (each scored by a
 model trained without it and its noisy copy) — the realistic texts' held-out estimate that training
