@@ -26,7 +26,7 @@ def test_rows_of_every_file_load_in_file_order_and_repeated_texts_once(tmp_path:
     notice = {**GOOD, "text": "Плановое отключение света 5 мая", "is_incident": False, "sentiment": "neutral"}
     _write(tmp_path / "b.jsonl", [notice, "", GOOD])
     _write(tmp_path / "a.jsonl", [GOOD])
-    rows = handwritten.load(tmp_path)
+    rows = handwritten.load(tmp_path, retired=())
     assert [(row.text, row.is_incident, row.source) for row in rows] == [
         ("света нет опять", True, "a.jsonl:1"),
         ("Плановое отключение света 5 мая", False, "b.jsonl:1"),
@@ -48,7 +48,7 @@ def test_a_bad_line_names_its_file_and_line(
 ) -> None:
     _write(tmp_path / "b.jsonl", [GOOD, line])
     with pytest.raises(handwritten.HandwrittenError, match=message):
-        handwritten.load(tmp_path)
+        handwritten.load(tmp_path, retired=())
 
 
 def test_the_committed_files_load_with_both_labels_and_known_blocks() -> None:
@@ -56,3 +56,17 @@ def test_the_committed_files_load_with_both_labels_and_known_blocks() -> None:
     assert len(rows) >= 500
     assert {row.is_incident for row in rows} == {True, False}
     assert {row.block for row in rows if row.block} <= set(blocks())
+    retired = {row.source.split(":")[0] for row in rows} & {path.name for path in handwritten.RETIRED}
+    assert retired == {path.name for path in handwritten.RETIRED}  # every retired blind set is read
+
+
+def test_a_retired_set_loads_after_the_files(tmp_path: Path) -> None:
+    _write(tmp_path / "a.jsonl", [GOOD])
+    retired = tmp_path / "sets" / "old_blind.jsonl"
+    retired.parent.mkdir()
+    _write(retired, [{**GOOD, "id": "x-1", "parent": None}, {**GOOD, "text": "воды нет", "id": "x-2"}])
+    rows = handwritten.load(tmp_path, retired=(retired,))
+    assert [(row.text, row.source) for row in rows] == [
+        ("света нет опять", "a.jsonl:1"),
+        ("воды нет", "old_blind.jsonl:2"),
+    ]
