@@ -604,7 +604,9 @@ class IncidentClassifier:
     def __init__(
         self, model: TextModel, sentiment: SentimentClassifier | None = None, cnn: WordCNN | None = None
     ) -> None:
-        """``cnn``: the pack's word CNN, read by a second look with ``WORD_CNN_COLUMN`` (round 9)."""
+        """``cnn``: the pack's word CNN, read by a second look with ``WORD_CNN_COLUMN`` (round 9); such
+        a pack given none fails in ``map`` (``recalibration_columns``), not here, so its parts can still
+        be inspected."""
         self.uses_sentiment = "negative" in model.dense
         if self.uses_sentiment:
             required = model.meta.get("sentiment")
@@ -620,8 +622,6 @@ class IncidentClassifier:
         self.threshold = float(model.meta.get("threshold", 0.5))
         second_look = model.meta.get("recalibration")  # round 6 packs; a checkpoint has none
         self.recalibration = Recalibration.from_json(second_look) if second_look else None
-        if self.recalibration is not None and WORD_CNN_COLUMN in self.recalibration.columns and cnn is None:
-            raise PackError(f"incident pack {model.model_id}: its second look reads a word CNN, none given")
         self.cnn = cnn
 
     @classmethod

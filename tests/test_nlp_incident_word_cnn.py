@@ -44,8 +44,12 @@ def _pack(root: Path, recalibration: Recalibration | None, cnn: WordCNN | None, 
     meta_path = root / "incident" / "meta.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     meta.pop("word_cnn", None)
-    if recalibration is not None:
-        meta["recalibration"] = recalibration.to_json()
+    if recalibration is None:  # the committed second look without a word CNN's column, if it has one
+        shipped = Recalibration.from_json(meta["recalibration"])
+        kept = [i for i, name in enumerate(shipped.columns) if name != WORD_CNN_COLUMN]
+        coef = (shipped.coef[0], *[shipped.coef[i + 1] for i in kept])
+        recalibration = Recalibration(tuple(shipped.columns[i] for i in kept), coef, shipped.intercept)
+    meta["recalibration"] = recalibration.to_json()
     if names_cnn:
         meta["word_cnn"] = {"column": WORD_CNN_COLUMN, **SMALL.to_json()}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
@@ -67,6 +71,7 @@ def test_the_column_is_the_logit_of_the_cnn_and_needs_the_cnn(cnn: WordCNN) -> N
 
 def test_a_pack_naming_its_word_cnn_reads_it_in_the_second_look(cnn: WordCNN, tmp_path: Path) -> None:
     plain = IncidentClassifier.load(_pack(tmp_path / "plain", None, None, names_cnn=False))
+    plain.map(TEXTS)
     assert plain.cnn is None  # a pack without a word CNN loads as before
     assert plain.recalibration is not None and WORD_CNN_COLUMN not in plain.recalibration.columns
     base = plain.recalibration
@@ -85,8 +90,9 @@ def test_a_pack_whose_second_look_needs_a_missing_cnn_is_refused(cnn: WordCNN, t
     second = Recalibration((*RECALIBRATION, WORD_CNN_COLUMN), (1.0,) * (len(RECALIBRATION) + 2), 0.0)
     with pytest.raises(PackError, match="is missing"):
         IncidentClassifier.load(_pack(tmp_path / "a", second, None, names_cnn=True))
-    with pytest.raises(PackError, match="reads a word CNN"):
-        IncidentClassifier.load(_pack(tmp_path / "b", second, cnn, names_cnn=False))
+    unnamed = IncidentClassifier.load(_pack(tmp_path / "b", second, cnn, names_cnn=False))
+    with pytest.raises(PackError, match="no word CNN"):  # the file is there, but the meta names none
+        unnamed.map(TEXTS)
 
 
 def test_training_fits_the_cnn_column_beside_the_cues() -> None:
