@@ -17,7 +17,7 @@ from infopole.storage.posts import PostStore
 from nlp.analyzer import Analyzer
 from nlp.incident import IncidentScore
 from nlp.jsonl import analyze_stream
-from nlp.thread import incident_in_thread, joins, topics_in_thread
+from nlp.thread import SUPPORT, incident_in_thread, joins, topics_in_thread
 from nlp.topic import Topics
 from tests.nlp_fixtures import small_municipality
 
@@ -69,6 +69,18 @@ def test_a_comment_joining_a_live_complaint_is_an_incident() -> None:
 def test_joining_needs_a_complaint_above_it_and_a_comment_that_joins() -> None:
     assert incident_in_thread("и у нас 🤬", QUIET, QUIET) == QUIET  # under a notice or news: chatter
     assert incident_in_thread("когда будет концерт?", QUIET, LIVE) == QUIET  # does not join it
+
+
+def test_an_unsure_comment_under_a_live_complaint_is_supported() -> None:
+    """No joining word, but its own case of the post's problem: the pack was unsure, the thread is not."""
+    unsure = IncidentScore(0.3, False, "")
+    supported = incident_in_thread("садовая 3 кран сухой с утра", unsure, LIVE)
+    assert supported.is_incident and supported.joined
+    assert supported.score == unsure.score  # its own, not the post's
+    assert incident_in_thread("садовая 3 кран сухой с утра", unsure, QUIET) == unsure  # under a notice
+    low = IncidentScore(SUPPORT - 0.01, False, "")
+    assert incident_in_thread("садовая 3 кран сухой с утра", low, LIVE) == low  # too unsure
+    assert incident_in_thread("у нас уже дали, спасибо", unsure, LIVE) == unsure  # says it is over
 
 
 def test_a_comment_saying_it_is_over_does_not_join() -> None:
