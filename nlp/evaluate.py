@@ -63,10 +63,11 @@ BLIND6 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind6.jsonl"
 BLIND7 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind7.jsonl"
 BLIND8 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind8.jsonl"  # evaluated in round 9
 BLIND9 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind9.jsonl"  # evaluated in round 9
+BLIND10 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind10.jsonl"  # evaluated in round 9
 # reserved: not among the defaults, so no routine run looks at it; the next round evaluates it once,
-# with ``--blind tests/data/nlp_blind10.jsonl``, for the packs it has chosen (nlp/README.md)
-BLIND10 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind10.jsonl"
-DEFAULT_BLIND = (BLIND8, BLIND9)
+# with ``--blind tests/data/nlp_blind11.jsonl``, for the packs it has chosen (nlp/README.md)
+BLIND11 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind11.jsonl"
+DEFAULT_BLIND = (BLIND8, BLIND9, BLIND10)
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
@@ -361,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--dev", type=Path, default=DEV)
     parser.add_argument(
-        "--blind", type=Path, action="append", help="a blind set (repeatable; default: blind 8 and 9)"
+        "--blind", type=Path, action="append", help="a blind set (repeatable; default: blind 8, 9 and 10)"
     )
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument(

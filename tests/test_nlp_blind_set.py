@@ -14,35 +14,31 @@ from pathlib import Path
 import pytest
 
 from infopole.config.blocks import blocks
-from nlp.evaluate import BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, DEV
+from nlp.evaluate import (
+    BLIND,
+    BLIND2,
+    BLIND3,
+    BLIND4,
+    BLIND5,
+    BLIND6,
+    BLIND7,
+    BLIND8,
+    BLIND9,
+    BLIND10,
+    BLIND11,
+    DEV,
+)
 
 FIELDS = {"id", "platform", "kind", "group", "block", "is_incident", "sentiment", "text"}
 SENTIMENTS = {"negative", "neutral", "positive"}
 
 
+BLIND_SETS = [BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11]
 SETS = pytest.mark.parametrize(
-    "path",
-    [BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10],
-    ids=["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10"],
+    "path", BLIND_SETS, ids=[path.stem.removeprefix("nlp_") for path in BLIND_SETS]
 )
-
-
 THREADED = pytest.mark.parametrize(
-    "path",
-    [DEV, BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10],
-    ids=[
-        "dev",
-        "blind",
-        "blind2",
-        "blind3",
-        "blind4",
-        "blind5",
-        "blind6",
-        "blind7",
-        "blind8",
-        "blind9",
-        "blind10",
-    ],
+    "path", [DEV, *BLIND_SETS], ids=[path.stem.removeprefix("nlp_") for path in [DEV, *BLIND_SETS]]
 )
 
 
