@@ -64,9 +64,15 @@ def test_a_retired_set_loads_after_the_files(tmp_path: Path) -> None:
     _write(tmp_path / "a.jsonl", [GOOD])
     retired = tmp_path / "sets" / "old_blind.jsonl"
     retired.parent.mkdir()
-    _write(retired, [{**GOOD, "id": "x-1", "parent": None}, {**GOOD, "text": "воды нет", "id": "x-2"}])
+    joining = {**GOOD, "text": "+1 у нас тоже", "id": "x-3", "parent": "x-2"}  # its label is its post's
+    own = {**GOOD, "text": "а у нас на Садовой кран сухой", "id": "x-4", "parent": "x-2"}
+    _write(
+        retired,
+        [{**GOOD, "id": "x-1", "parent": None}, {**GOOD, "text": "воды нет", "id": "x-2"}, joining, own],
+    )
     rows = handwritten.load(tmp_path, retired=(retired,))
-    assert [(row.text, row.source) for row in rows] == [
-        ("света нет опять", "a.jsonl:1"),
-        ("воды нет", "old_blind.jsonl:2"),
+    assert [(row.text, row.source, row.parent) for row in rows] == [
+        ("света нет опять", "a.jsonl:1", None),
+        ("воды нет", "old_blind.jsonl:2", None),
+        ("а у нас на Садовой кран сухой", "old_blind.jsonl:4", "x-2"),
     ]

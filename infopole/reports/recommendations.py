@@ -30,14 +30,17 @@ class Recommendation:
 
 
 def recommend(note: WeeklyNote) -> list[Recommendation]:
-    out = [
-        *_growing_blocks(note),
-        *_hot_spots(note),
-        *_overdue(note),
-        *_deadlines(note),
-        *_risks(note),
-        *_formal_replies(note),
+    """Each rule's first finding, then each rule's second, … up to ``MAX_RECOMMENDATIONS``: a week
+    in which many blocks grow must not crowd the overdue cases or the formal replies out of the note."""
+    rules = [
+        _growing_blocks(note),
+        _hot_spots(note),
+        _overdue(note),
+        _deadlines(note),
+        _risks(note),
+        _formal_replies(note),
     ]
+    out = [found[rank] for rank in range(max(map(len, rules))) for found in rules if rank < len(found)]
     if not out:
         out.append(
             Recommendation(

@@ -39,6 +39,7 @@ class Handwritten:
     sentiment: str
     group: str
     source: str  # file:line, for error messages and audits
+    parent: str | None = None  # a retired blind set's comment: the id of the post it was read under
 
 
 def read(path: Path, known_blocks: set[str]) -> Iterator[Handwritten]:
@@ -61,20 +62,34 @@ def read(path: Path, known_blocks: set[str]) -> Iterator[Handwritten]:
                 raise HandwrittenError(f"{where}: unknown block {block!r}")
             if sentiment not in SENTIMENTS:
                 raise HandwrittenError(f"{where}: `sentiment` must be one of {', '.join(SENTIMENTS)}")
-            yield Handwritten(text, incident, block, sentiment, str(item.get("group") or ""), where)
+            parent = item.get("parent")
+            yield Handwritten(
+                text,
+                incident,
+                block,
+                sentiment,
+                str(item.get("group") or ""),
+                where,
+                str(parent) if parent else None,
+            )
 
 
 def load(directory: Path = DIRECTORY, retired: Sequence[Path] = RETIRED) -> list[Handwritten]:
     """Every row of every ``*.jsonl`` in ``directory``, in file-name order, then the ``retired``
-    evaluation sets' rows (their extra fields, ``id``, ``parent``, ``note``, are not used);
-    duplicates kept once."""
+    evaluation sets' rows; duplicates kept once. A retired set's comment that joins its post («+1 у
+    нас тоже») is left out: its label came from the post above it, and the packs read one text —
+    trained on it, they learnt «тоже» as a complaint («+1 у нас тоже» alone 0.59); ``nlp.thread``
+    reads such comments with their post instead."""
     from infopole.config.blocks import blocks
+    from nlp.thread import joins
 
     known = set(blocks())
     seen: set[str] = set()
     rows: list[Handwritten] = []
     for path in [*sorted(directory.glob("*.jsonl")), *retired]:
         for row in read(path, known):
+            if row.parent and joins(row.text):
+                continue
             if row.text not in seen:
                 seen.add(row.text)
                 rows.append(row)
