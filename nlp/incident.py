@@ -45,8 +45,7 @@ from nlp.lexicon import topic_matches
 from nlp.pack import Checkpoints, CountCache, PackError, TextModel, pack_dir
 from nlp.recalibration import Recalibration, logit
 from nlp.sentiment import SentimentClassifier
-from nlp.word_cnn import FILE as WORD_CNN_FILE
-from nlp.word_cnn import WordCNN
+from nlp.word_cnn import WordCNN, named_word_cnn
 
 NAME = "incident"
 
@@ -638,13 +637,7 @@ class IncidentClassifier:
         model = load_model(NAME, root, checkpoints)
         if "negative" in model.dense and sentiment is None:
             sentiment = SentimentClassifier.load(root)
-        cnn = None
-        if model.meta.get("word_cnn"):  # round 9 packs: ``word_cnn.npz`` beside the pack
-            path = pack_dir(NAME, root) / WORD_CNN_FILE
-            if not path.exists():
-                raise PackError(f"incident pack {model.model_id} names a word CNN: {path} is missing")
-            cnn = WordCNN.load(path)
-        return cls(model, sentiment, cnn)
+        return cls(model, sentiment, named_word_cnn(model, pack_dir(NAME, root)))  # round 9 packs name one
 
     def dense(
         self, texts: Sequence[str], cache: CountCache | None = None, sentiment: np.ndarray | None = None

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from nlp import vectors
-from nlp.pack import CountCache, LinearTextModel
+from nlp.pack import CountCache, LinearTextModel, PackError, TextModel
 
 FILE = "word_cnn.npz"
 TOKEN = re.compile(r"\w+|[!?]+|\)+|\(+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
@@ -155,9 +155,20 @@ class BlendedModel:
         )
 
 
+def named_word_cnn(model: TextModel, directory: Path) -> WordCNN | None:
+    """The ``word_cnn.npz`` beside a pack (``directory``) when its meta names one (``word_cnn``), else
+    ``None``; a pack naming a CNN whose file is gone is refused rather than read without it."""
+    if not model.meta.get("word_cnn"):
+        return None
+    path = directory / FILE
+    if not path.exists():
+        raise PackError(f"{model.model_id} names a word CNN: {path} is missing")
+    return WordCNN.load(path)
+
+
 def with_word_cnn(model: LinearTextModel, directory: Path) -> LinearTextModel | BlendedModel:
     """The pack blended with its ``word_cnn.npz`` when its meta names one (``word_cnn.weight``)."""
-    settings = model.meta.get("word_cnn")
-    if not settings:
+    cnn = named_word_cnn(model, directory)
+    if cnn is None:
         return model
-    return BlendedModel(model, WordCNN.load(directory / FILE), float(settings["weight"]))
+    return BlendedModel(model, cnn, float(model.meta["word_cnn"]["weight"]))

@@ -13,7 +13,7 @@ import torch
 
 from nlp import vectors
 from nlp.normalize import normalize
-from nlp.pack import MODELS_DIR, LinearTextModel
+from nlp.pack import MODELS_DIR, LinearTextModel, PackError
 from nlp.sentiment import LABELS, SentimentClassifier
 from nlp.training.templates import sentiment_examples
 from nlp.word_cnn import FILE, BlendedModel, CnnSettings, WordCNN, tokens
@@ -97,3 +97,6 @@ def test_a_pack_naming_its_word_cnn_is_blended_on_load(
     expected = 0.75 * plain.scores(texts[:20]) + 0.25 * cnn.probabilities(texts[:20])
     np.testing.assert_allclose(blended.scores(texts[:20]), expected, atol=1e-2)
     assert blended.scores([]).shape == (0, 3)
+    (root / "sentiment" / FILE).unlink()
+    with pytest.raises(PackError, match=r"names a word CNN: .* is missing"):  # not read without it
+        SentimentClassifier.load(root)
