@@ -64,10 +64,10 @@ BLIND7 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind7.jsonl"
 BLIND8 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind8.jsonl"  # evaluated in round 9
 BLIND9 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind9.jsonl"  # evaluated in round 9
 BLIND10 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind10.jsonl"  # evaluated in round 9
-# reserved: not among the defaults, so no routine run looks at it; the next round evaluates it once,
-# with ``--blind tests/data/nlp_blind11.jsonl``, for the packs it has chosen (nlp/README.md)
+# evaluated once in session 8, for the round 9b incident and topic packs (nlp/README.md); no set is
+# reserved now: the next round's first look needs a new one, written blind
 BLIND11 = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind11.jsonl"
-DEFAULT_BLIND = (BLIND8, BLIND9, BLIND10)
+DEFAULT_BLIND = (BLIND8, BLIND9, BLIND10, BLIND11)
 BLIND2_SUBTOPICS = Path(__file__).parent.parent / "tests" / "data" / "nlp_blind2_subtopics.jsonl"
 
 
