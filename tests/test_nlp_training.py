@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 
@@ -63,3 +64,30 @@ def test_shuffled_folds_put_every_row_in_exactly_one_fold_and_follow_the_seed() 
     assert sorted(i for fold in folds for i in fold) == list(range(103))
     assert {len(fold) for fold in folds} == {25, 26}
     assert shuffled_folds(103, 4, 13) == folds and shuffled_folds(103, 4, 14) != folds
+
+
+def test_social_sentiment_rows_call_toxic_comments_negative_and_leave_out_the_benchmark_posts(
+    tmp_path: Path,
+) -> None:
+    from nlp.train import social_sentiment_rows
+
+    for folder in ("rusentiment", "rusentitweet", "russe_detox"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "rusentiment" / "rusentiment_test.csv").write_text(
+        "label,text\npositive,Спасибо всем!!!\nneutral,Кто идёт завтра?\n", encoding="utf-8"
+    )
+    (tmp_path / "rusentitweet" / "rusentitweet_test.csv").write_text(
+        "text,label,id\nСпасибо всем!!!,positive,1\nНу и погодка сегодня,negative,2\nнепонятно,skip,3\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "russe_detox" / "train.tsv").write_text(
+        "index\ttoxic_comment\tneutral_comment1\tneutral_comment2\tneutral_comment3\n"
+        "0\tты дурак что ли\tты не прав\t\t\n"
+        "1\tКто идёт завтра?\t\t\t\n",
+        encoding="utf-8",
+    )
+    rows = social_sentiment_rows(tmp_path)
+    assert [(row.text, row.label, source) for row, source in rows] == [
+        ("Ну и погодка сегодня", "negative", "tweet_test"),
+        ("ты дурак что ли", "negative", "toxic"),
+    ]
