@@ -213,7 +213,7 @@ class LinearTextModel:
             coef=coef,
             intercept=self.intercept.astype(np.float32),
         )
-        digest = hashlib.sha256((directory / "weights.npz").read_bytes()).hexdigest()[:8]
+        digest = pack_digest(directory)
         meta = {
             "protocol": PROTOCOL,
             "id": f"{self.name}-{digest}",
@@ -249,6 +249,14 @@ class LinearTextModel:
                 meta=meta,
                 dense_fn=dense_fn,
             )
+
+
+def pack_digest(directory: Path) -> str:
+    """The id's digest: every weights file of the pack, its word CNNs (nlp/word_cnn.py, saved before
+    the pack) included, so a pack whose CNNs alone were retrained gets a new id and the posts it
+    analysed count as stale."""
+    files = [directory / "weights.npz", *sorted(directory.glob("word_cnn*.npz"))]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()[:8]
 
 
 def pack_dir(name: str, root: Path | None = None) -> Path:

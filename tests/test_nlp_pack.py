@@ -57,6 +57,12 @@ def test_save_and_load_give_the_same_scores(tmp_path: Path) -> None:
     assert loaded.model_id.startswith("tiny-")
     np.testing.assert_allclose(loaded.scores(texts), model.scores(texts), atol=2e-2)  # float16 weights
     assert loaded.scores(texts).sum(axis=1) == pytest.approx([1, 1], abs=1e-5)
+    (tmp_path / "tiny" / "word_cnn.npz").write_bytes(b"one training")  # a word CNN saved beside it
+    model.save(tmp_path / "tiny", {"date": "2026-01-01", "licence": "test", "metrics": {}})
+    with_cnn = model.model_id
+    (tmp_path / "tiny" / "word_cnn.npz").write_bytes(b"another training")
+    model.save(tmp_path / "tiny", {"date": "2026-01-01", "licence": "test", "metrics": {}})
+    assert len({loaded.model_id, with_cnn, model.model_id}) == 3  # the same n-grams, other CNNs: other ids
 
 
 def test_folded_counts_equal_counts_hashed_to_the_smaller_size() -> None:
