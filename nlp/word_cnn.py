@@ -5,7 +5,9 @@ navec's vectors (frozen: «ужасно» is near «отвратительно»
 vectors for the tokens navec lacks — emoticons, «)))», «!!!», slang seen three times in training.
 Alone it is weaker than the pack (RuSentiment validation ~0.71 against ~0.74); averaged with it, with
 weight 0.3, it raised that figure by +0.011 on average over six validation splits (+0.001 to +0.019)
-and the hand-written municipal rows by +0.012 (nlp/README.md, «Sentiment, round 8»).
+and the hand-written municipal rows by +0.012 (nlp/README.md, «Sentiment, round 8»). Since round 11 the
+sentiment pack blends the mean of two trainings of a wider one (192 dimensions and filters) at 0.4:
++0.005 on four validation splits over round 8's one (nlp/README.md, «Sentiment, round 11»).
 
 Inference is numpy over ``word_cnn.npz`` beside the pack (~0.4–0.6 ms per 300-character post, one thread);
 torch only trains it (``nlp.word_cnn_fit``), with one thread and a fixed seed, so the same data gives
@@ -124,11 +126,13 @@ class WordCNN:
 
 @dataclass
 class BlendedModel:
-    """A linear pack and its ``WordCNN``: probabilities ``(1 − weight)·pack + weight·cnn``. Stands
-    where the pack stood (``TextModel``): same name, labels, meta and id."""
+    """A linear pack and its word CNNs: probabilities ``(1 − weight)·pack + weight·mean(cnns)``. Stands
+    where the pack stood (``TextModel``): same name, labels, meta and id. Several CNNs are several
+    trainings (other seeds) of one network: their mean is steadier than any one of them, whose
+    validation figure moves by ±0.005 with the seed alone (nlp/README.md, «Sentiment, round 11»)."""
 
     linear: LinearTextModel
-    cnn: WordCNN
+    cnns: Sequence[WordCNN]
     weight: float
     name: str = field(init=False)
     labels: list[str] = field(init=False)
@@ -137,6 +141,8 @@ class BlendedModel:
     meta: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
+        if not self.cnns:
+            raise ValueError("a blend needs at least one word CNN")
         self.name, self.labels, self.kind = self.linear.name, self.linear.labels, self.linear.kind
         self.dense, self.meta = self.linear.dense, self.linear.meta
 
@@ -150,25 +156,42 @@ class BlendedModel:
         linear = self.linear.scores(texts, dense, cache)
         if not len(texts):
             return linear
-        return np.asarray(
-            (1 - self.weight) * linear + self.weight * self.cnn.probabilities(texts), np.float32
-        )
+        cnn = np.mean([cnn.probabilities(texts) for cnn in self.cnns], axis=0)
+        return np.asarray((1 - self.weight) * linear + self.weight * cnn, np.float32)
+
+
+def cnn_file(index: int) -> str:
+    """The file of a pack's ``index``-th word CNN: ``word_cnn.npz``, then ``word_cnn_1.npz``, …"""
+    return FILE if index == 0 else f"word_cnn_{index}.npz"
+
+
+def named_word_cnns(model: TextModel, directory: Path) -> list[WordCNN]:
+    """The word CNNs beside a pack (``directory``) that its meta names (``word_cnn``, with ``count``
+    files, 1 when absent), else none; a pack naming a CNN whose file is gone is refused rather than
+    read without it."""
+    named = model.meta.get("word_cnn")
+    if not named:
+        return []
+    cnns = []
+    for index in range(int(named.get("count", 1))):
+        path = directory / cnn_file(index)
+        if not path.exists():
+            raise PackError(f"{model.model_id} names a word CNN: {path} is missing")
+        cnns.append(WordCNN.load(path))
+    return cnns
 
 
 def named_word_cnn(model: TextModel, directory: Path) -> WordCNN | None:
-    """The ``word_cnn.npz`` beside a pack (``directory``) when its meta names one (``word_cnn``), else
-    ``None``; a pack naming a CNN whose file is gone is refused rather than read without it."""
-    if not model.meta.get("word_cnn"):
-        return None
-    path = directory / FILE
-    if not path.exists():
-        raise PackError(f"{model.model_id} names a word CNN: {path} is missing")
-    return WordCNN.load(path)
+    """The one word CNN beside a pack whose meta names one (the incident pack's), else ``None``."""
+    cnns = named_word_cnns(model, directory)
+    if len(cnns) > 1:
+        raise PackError(f"{model.model_id} names {len(cnns)} word CNNs where one is read")
+    return cnns[0] if cnns else None
 
 
 def with_word_cnn(model: LinearTextModel, directory: Path) -> LinearTextModel | BlendedModel:
-    """The pack blended with its ``word_cnn.npz`` when its meta names one (``word_cnn.weight``)."""
-    cnn = named_word_cnn(model, directory)
-    if cnn is None:
+    """The pack blended with its word CNNs when its meta names them (``word_cnn.weight``)."""
+    cnns = named_word_cnns(model, directory)
+    if not cnns:
         return model
-    return BlendedModel(model, cnn, float(model.meta["word_cnn"]["weight"]))
+    return BlendedModel(model, cnns, float(model.meta["word_cnn"]["weight"]))

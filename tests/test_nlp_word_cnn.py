@@ -1,5 +1,5 @@
-"""The sentiment pack's word CNN: numpy inference is the trained torch network, it learns, it round-trips,
-and a pack that names it is blended on load."""
+"""The sentiment pack's word CNNs: numpy inference is the trained torch network, it learns, it round-trips,
+and a pack that names one or several is blended on load (several: their mean)."""
 
 from __future__ import annotations
 
@@ -16,17 +16,21 @@ from nlp.normalize import normalize
 from nlp.pack import MODELS_DIR, LinearTextModel, PackError
 from nlp.sentiment import LABELS, SentimentClassifier
 from nlp.training.templates import sentiment_examples
-from nlp.word_cnn import FILE, BlendedModel, CnnSettings, WordCNN, tokens
+from nlp.word_cnn import FILE, BlendedModel, CnnSettings, WordCNN, cnn_file, tokens
 from nlp.word_cnn_fit import _Net, _padded, fit_word_cnn
 
 SMALL = CnnSettings(dim=16, filters=8, epochs=12, batch=16, min_count=1)
 
 
-@pytest.fixture(scope="module")
-def trained() -> tuple[WordCNN, list[str], np.ndarray]:
+def _rows() -> tuple[list[str], np.ndarray]:
     rows = sentiment_examples(300, 13)
     texts = [normalize(text) + (" )))" if label == "positive" else "") for text, label in rows]
-    y = np.asarray([LABELS.index(label) for _, label in rows])
+    return texts, np.asarray([LABELS.index(label) for _, label in rows])
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[WordCNN, list[str], np.ndarray]:
+    texts, y = _rows()
     return fit_word_cnn(texts, y, np.ones(len(y)), 3, SMALL, seed=13), texts, y
 
 
@@ -99,4 +103,26 @@ def test_a_pack_naming_its_word_cnn_is_blended_on_load(
     assert blended.scores([]).shape == (0, 3)
     (root / "sentiment" / FILE).unlink()
     with pytest.raises(PackError, match=r"names a word CNN: .* is missing"):  # not read without it
+        SentimentClassifier.load(root)
+
+
+def test_a_pack_naming_two_word_cnns_blends_their_mean(tmp_path: Path) -> None:
+    texts, y = _rows()
+    first = fit_word_cnn(texts, y, np.ones(len(y)), 3, SMALL, seed=13)
+    second = fit_word_cnn(texts, y, np.ones(len(y)), 3, SMALL, seed=14)
+    assert not np.allclose(first.probabilities(texts[:20]), second.probabilities(texts[:20]), atol=1e-3)
+    root = tmp_path / "models"
+    shutil.copytree(MODELS_DIR / "sentiment", root / "sentiment")
+    meta = json.loads((root / "sentiment" / "meta.json").read_text("utf-8"))
+    meta["word_cnn"] = {"weight": 0.4, "count": 2}
+    (root / "sentiment" / "meta.json").write_text(json.dumps(meta), "utf-8")
+    first.save(root / "sentiment" / cnn_file(0))
+    second.save(root / "sentiment" / cnn_file(1))
+    blended = SentimentClassifier.load(root).model
+    assert isinstance(blended, BlendedModel) and len(blended.cnns) == 2
+    mean = (first.probabilities(texts[:20]) + second.probabilities(texts[:20])) / 2
+    expected = 0.6 * blended.linear.scores(texts[:20]) + 0.4 * mean
+    np.testing.assert_allclose(blended.scores(texts[:20]), expected, atol=1e-2)
+    (root / "sentiment" / cnn_file(1)).unlink()
+    with pytest.raises(PackError, match=r"word_cnn_1\.npz is missing"):  # not read with one of two
         SentimentClassifier.load(root)
