@@ -251,11 +251,14 @@ class LinearTextModel:
             )
 
 
+CNN_FILES = "word_cnn*.npz"  # the word CNNs saved beside a pack (nlp/word_cnn.py: ``cnn_file``)
+
+
 def pack_digest(directory: Path) -> str:
     """The id's digest: every weights file of the pack, its word CNNs (nlp/word_cnn.py, saved before
     the pack) included, so a pack whose CNNs alone were retrained gets a new id and the posts it
     analysed count as stale."""
-    files = [directory / "weights.npz", *sorted(directory.glob("word_cnn*.npz"))]
+    files = [directory / "weights.npz", *sorted(directory.glob(CNN_FILES))]
     return hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()[:8]
 
 

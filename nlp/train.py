@@ -299,11 +299,7 @@ def train_sentiment(root: Path, out: Path, seed: int) -> None:
         "word_cnn": {"weight": SENTIMENT_CNN_WEIGHT, "count": SENTIMENT_CNN_COUNT, **SENTIMENT_CNN.to_json()},
         "metrics": {**metrics, **linear_metrics, "train_size": len(rows)},
     }
-    (out / "sentiment").mkdir(parents=True, exist_ok=True)
-    for stale in (out / "sentiment").glob("word_cnn*.npz"):  # a former pack's, perhaps more of them
-        stale.unlink()
-    for index, cnn in enumerate(cnns):  # before the pack: its id covers them
-        cnn.save(out / "sentiment" / word_cnn.cnn_file(index))
+    word_cnn.save_word_cnns(out / "sentiment", cnns)
     model.save(out / "sentiment", meta)
     card(
         out / "sentiment",
@@ -746,8 +742,7 @@ def train_incident(root: Path, out: Path, seed: int) -> None:
         "word_cnn": {"column": incident_module.WORD_CNN_COLUMN, **CnnSettings().to_json()},
         "metrics": {**metrics, "train_size": len(rows)},
     }
-    (out / "incident").mkdir(parents=True, exist_ok=True)
-    cnn.save(out / "incident" / word_cnn.FILE)  # before the pack: its id covers it
+    word_cnn.save_word_cnns(out / "incident", [cnn])
     model.save(out / "incident", meta)
     incident_card(out / "incident", model.meta)
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nlp import vectors
-from nlp.pack import CountCache, LinearTextModel, PackError, TextModel
+from nlp.pack import CNN_FILES, CountCache, LinearTextModel, PackError, TextModel
 
 FILE = "word_cnn.npz"
 TOKEN = re.compile(r"\w+|[!?]+|\)+|\(+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
@@ -163,6 +163,16 @@ class BlendedModel:
 def cnn_file(index: int) -> str:
     """The file of a pack's ``index``-th word CNN: ``word_cnn.npz``, then ``word_cnn_1.npz``, …"""
     return FILE if index == 0 else f"word_cnn_{index}.npz"
+
+
+def save_word_cnns(directory: Path, cnns: Sequence[WordCNN]) -> None:
+    """A pack's word CNNs, written before the pack itself (``LinearTextModel.save``: its id covers
+    them); a former pack's CNN files, perhaps more of them, go first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob(CNN_FILES):
+        stale.unlink()
+    for index, cnn in enumerate(cnns):
+        cnn.save(directory / cnn_file(index))
 
 
 def named_word_cnns(model: TextModel, directory: Path) -> list[WordCNN]:

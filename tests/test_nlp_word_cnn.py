@@ -16,7 +16,7 @@ from nlp.normalize import normalize
 from nlp.pack import MODELS_DIR, LinearTextModel, PackError
 from nlp.sentiment import LABELS, SentimentClassifier
 from nlp.training.templates import sentiment_examples
-from nlp.word_cnn import FILE, BlendedModel, CnnSettings, WordCNN, cnn_file, tokens
+from nlp.word_cnn import FILE, BlendedModel, CnnSettings, WordCNN, cnn_file, save_word_cnns, tokens
 from nlp.word_cnn_fit import _Net, _padded, fit_word_cnn
 
 SMALL = CnnSettings(dim=16, filters=8, epochs=12, batch=16, min_count=1)
@@ -126,3 +126,13 @@ def test_a_pack_naming_two_word_cnns_blends_their_mean(tmp_path: Path) -> None:
     (root / "sentiment" / cnn_file(1)).unlink()
     with pytest.raises(PackError, match=r"word_cnn_1\.npz is missing"):  # not read with one of two
         SentimentClassifier.load(root)
+
+
+def test_saving_a_packs_cnns_removes_a_former_packs_extra_ones(
+    trained: tuple[WordCNN, list[str], np.ndarray], tmp_path: Path
+) -> None:
+    cnn, _, _ = trained
+    save_word_cnns(tmp_path / "pack", [cnn, cnn])
+    assert sorted(path.name for path in (tmp_path / "pack").iterdir()) == [FILE, "word_cnn_1.npz"]
+    save_word_cnns(tmp_path / "pack", [cnn])  # the id digests every word_cnn*.npz: none may linger
+    assert [path.name for path in (tmp_path / "pack").iterdir()] == [FILE]
